@@ -1,0 +1,2 @@
+// Importing this module registers every built-in target with the driver.
+import './targets.js';

@@ -1,0 +1,43 @@
+// Targets: how an imported model becomes something that runs. `interp` lowers to prims and runs the
+// reference interpreter; compiled targets (kir, cpu, wgsl, ptx, plugins) register here as they land.
+import { fail } from '../ir/error.js';
+import type { Tensor } from '../ir/tensor.js';
+import type { Graph } from '../ir/graph.js';
+import { verifyGraph } from '../ir/verify.js';
+import type { ImportedModel } from '../frontend/onnx/import.js';
+import { lowerGraph } from '../frontend/onnx/lower-graph.js';
+import { interpret } from '../runtime/interpreter.js';
+
+export interface CompiledModel {
+  /** Run on inputs in the order of the compiled graph's inputs. */
+  run(inputs: readonly Tensor[]): Promise<Tensor[]>;
+  /** Said with every result when the numbers do not come from the target itself. */
+  note?: string;
+}
+
+export type TargetCompiler = (model: ImportedModel) => Promise<CompiledModel>;
+
+const targets = new Map<string, TargetCompiler>();
+
+export function registerTarget(name: string, compile: TargetCompiler): void {
+  targets.set(name, compile);
+}
+
+export const targetNames = (): string[] => [...targets.keys()];
+
+export async function compileForTarget(name: string, model: ImportedModel): Promise<CompiledModel> {
+  const compile = targets.get(name) ?? fail('E_USAGE', `unknown target '${name}'`, `targets: ${targetNames().join(', ')}`);
+  return compile(model);
+}
+
+/** The imported graph lowered to prims and verified. */
+export function lowerModel(model: ImportedModel): Graph {
+  const g = lowerGraph(model.graph, new Map(), model.opsets);
+  verifyGraph(g);
+  return g;
+}
+
+registerTarget('interp', async (model) => {
+  const g = lowerModel(model);
+  return { run: async (inputs) => interpret(g, inputs) };
+});

@@ -1,0 +1,195 @@
+// ONNX backend test cases: discovery, loading, running on a target, comparing — the semantics of the
+// reference runner (onnx/backend/test/runner), as ../shared/onnx-tests/README.md describes them.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { AicError, fail, type ErrorCode } from '../ir/error.js';
+import { Tensor } from '../ir/tensor.js';
+import { numel } from '../ir/shape.js';
+import { readTensorProto } from '../runtime/tensor-proto.js';
+import { readNpy } from '../runtime/npy.js';
+import { compareTensors, type Comparison } from '../runtime/compare.js';
+import { externalDataReader } from './model-file.js';
+import { loadModelProto } from '../frontend/onnx/decode.js';
+import { importModel } from '../frontend/onnx/import.js';
+import { compileForTarget } from './targets.js';
+
+export interface TestCase {
+  suite: string;
+  name: string;
+  model: string;
+  /** Folders test_data_set_N, or for a light model the expected output file. */
+  dataSets: string[];
+  /** Light models: inputs are generated, tolerances come from real/test_<net>/data.json. */
+  light?: { expected: string; rtol: number; atol: number };
+}
+
+export type CaseStatus = 'passed' | 'failed' | 'skipped';
+
+export interface OutputReport {
+  index: number;
+  name: string;
+  comparison: Comparison;
+}
+
+export interface CaseResult {
+  suite: string;
+  name: string;
+  status: CaseStatus;
+  /** Failure category: the error code (E_UNSUPPORTED, E_MISMATCH, …) or `skipped`. */
+  category?: string;
+  reason?: string;
+  ms: number;
+  outputs: OutputReport[];
+  /** Where the numbers came from, when not the target itself (e.g. ptx without a GPU). */
+  note?: string;
+}
+
+export interface RunOptions {
+  target: string;
+  rtol?: number;
+  atol?: number;
+}
+
+/** Cases whose expected outputs come from a random generator, with the reason. */
+export function skipReason(name: string): string | undefined {
+  if (name.startsWith('test_bernoulli')) return 'the expected output comes from a random generator';
+  if (/^test_training_dropout(_default)?(_mask)?$/.test(name) || name === 'test_training_dropout_default_mask') {
+    return 'dropout with ratio > 0 in training mode draws random masks';
+  }
+  return undefined;
+}
+
+/** The test case at a path: a folder with model.onnx and test_data_set_N/, or a model file with them beside it. */
+export function loadTestCase(path: string, dataDir?: string): TestCase {
+  if (!existsSync(path)) fail('E_IO', `${path}: no such file or folder`);
+  const isDir = statSync(path).isDirectory();
+  const model = isDir ? join(path, 'model.onnx') : path;
+  if (!existsSync(model)) fail('E_IO', `${path}: no model.onnx in this folder`);
+  const dir = dataDir ?? dirname(model);
+  const dataSets = existsSync(dir)
+    ? readdirSync(dir).filter((d) => d.startsWith('test_data_set_')).sort().map((d) => join(dir, d))
+    : [];
+  const name = isDir ? basename(path) : basename(model, '.onnx');
+  const light = lightInfo(model);
+  if (dataSets.length === 0 && !light) fail('E_IO', `${path}: no test_data_set_N folders${dataDir ? ` in ${dataDir}` : ''}`);
+  return { suite: basename(dirname(isDir ? path : model)), name, model, dataSets, ...(light ? { light } : {}) };
+}
+
+/** A light model (light/light_<net>.onnx) has its expected output beside it and tolerances in real/. */
+function lightInfo(model: string): TestCase['light'] | undefined {
+  const m = /^light_(.+)\.onnx$/.exec(basename(model));
+  if (!m) return undefined;
+  const expected = join(dirname(model), `light_${m[1]}_output_0.pb`);
+  if (!existsSync(expected)) return undefined;
+  let rtol = 1e-3;
+  let atol = 1e-7;
+  const json = join(dirname(model), '..', 'real', `test_${m[1]}`, 'data.json');
+  if (existsSync(json)) {
+    const d = JSON.parse(readFileSync(json, 'utf8')) as { rtol?: number; atol?: number };
+    rtol = d.rtol ?? rtol;
+    atol = d.atol ?? atol;
+  }
+  return { expected, rtol, atol };
+}
+
+/** Every case under a folder of the ONNX backend test layout (node/, simple/, pytorch-*, light/). */
+export function discoverCases(root: string): TestCase[] {
+  const cases: TestCase[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 4) return;
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+    if (entries.some((e) => e.name === 'model.onnx')) {
+      cases.push(loadTestCase(dir));
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(join(dir, e.name), depth + 1);
+      else if (/^light_.+\.onnx$/.test(e.name)) {
+        const tc = loadTestCase(join(dir, e.name));
+        if (tc.light) cases.push({ ...tc, suite: 'light' });
+      }
+    }
+  };
+  walk(root, 0);
+  return cases;
+}
+
+function readTensorFile(path: string): Tensor {
+  const bytes = readFileSync(path);
+  return path.endsWith('.npy') ? readNpy(bytes, path) : readTensorProto(bytes, path).tensor;
+}
+
+/** Inputs of one data set, keyed by the model's declared (non-initializer) input names. */
+function dataSetInputs(tc: TestCase, set: string, declared: readonly string[], shapes: (name: string) => readonly number[] | undefined): Map<string, Tensor> {
+  const inputs = new Map<string, Tensor>();
+  if (tc.light) {
+    // The reference runner: arange(n)/n in float64, cast to float32, unknown dims as 1.
+    for (const name of declared) {
+      const shape = shapes(name) ?? [1];
+      const n = numel(shape);
+      const t = Tensor.zeros('f32', shape);
+      for (let i = 0; i < n; i++) (t.data as Float32Array)[i] = i / n;
+      inputs.set(name, t);
+    }
+    return inputs;
+  }
+  declared.forEach((name, k) => {
+    const file = join(set, `input_${k}.pb`);
+    if (existsSync(file)) inputs.set(name, readTensorFile(file));
+  });
+  return inputs;
+}
+
+function expectedOutputs(tc: TestCase, set: string, count: number): Tensor[] {
+  if (tc.light) return [readTensorFile(tc.light.expected)];
+  const out: Tensor[] = [];
+  for (let k = 0; k < count; k++) {
+    const file = join(set, `output_${k}.pb`);
+    if (!existsSync(file)) fail('E_IO', `${set}: output_${k}.pb is missing`);
+    out.push(readTensorFile(file));
+  }
+  return out;
+}
+
+/** Run one case on a target and compare every output of every data set. */
+export async function runCase(tc: TestCase, opts: RunOptions): Promise<CaseResult> {
+  const start = performance.now();
+  const base = { suite: tc.suite, name: tc.name, outputs: [] as OutputReport[] };
+  const skip = skipReason(tc.name);
+  if (skip) return { ...base, status: 'skipped', category: 'skipped', reason: skip, ms: 0 };
+  try {
+    const outputs: OutputReport[] = [];
+    let note: string | undefined;
+    for (const set of tc.light ? [tc.light.expected] : tc.dataSets) {
+      // Import per data set: inputs that must be compile-time constants take this set's values.
+      const proto = loadModelProto(tc.model);
+      const graph = proto.graph!;
+      const inits = new Set(graph.initializer.map((t) => t.name));
+      const declared = graph.input.filter((v) => !inits.has(v.name));
+      const shapes = new Map(declared.map((v) => [v.name, (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.value === 'dimValue' ? Number(d.dimValue) : 1))]));
+      const inputs = dataSetInputs(tc, set, declared.map((v) => v.name), (n) => shapes.get(n));
+      const model = importModel(proto, { where: tc.model, readExternal: externalDataReader(tc.model), specialize: (name) => inputs.get(name) });
+      const compiled = await compileForTarget(opts.target, model);
+      note = compiled.note;
+      const feed = model.graph.inputs.map((v) => inputs.get(v.name ?? '') ?? fail('E_IO', `${set}: no data for input '${v.name}'`));
+      const actual = await compiled.run(feed);
+      const expected = expectedOutputs(tc, set, model.outputNames.length);
+      if (actual.length !== expected.length) fail('E_MISMATCH', `the model gives ${actual.length} outputs, the test expects ${expected.length}`);
+      const rtol = opts.rtol ?? tc.light?.rtol ?? 1e-3;
+      const atol = opts.atol ?? tc.light?.atol ?? 1e-7;
+      actual.forEach((a, k) => outputs.push({ index: k, name: model.outputNames[k] ?? `output_${k}`, comparison: compareTensors(a, expected[k]!, { rtol, atol }) }));
+    }
+    const bad = outputs.find((o) => !o.comparison.ok);
+    const ms = performance.now() - start;
+    if (bad) {
+      return { ...base, outputs, status: 'failed', category: 'E_MISMATCH', reason: `output ${bad.index} '${bad.name}': ${bad.comparison.reason}`, ms, ...(note ? { note } : {}) };
+    }
+    return { ...base, outputs, status: 'passed', ms, ...(note ? { note } : {}) };
+  } catch (e) {
+    const ms = performance.now() - start;
+    if (e instanceof AicError) return { ...base, status: 'failed', category: e.code, reason: e.message, ms };
+    const err = e instanceof Error ? e : new Error(String(e));
+    const code: ErrorCode | 'internal' = err instanceof RangeError ? 'E_LIMIT' : 'internal';
+    return { ...base, status: 'failed', category: code, reason: `${err.name}: ${err.message}`, ms };
+  }
+}

@@ -1,0 +1,337 @@
+// ModelProto → graph IR in the `onnx` dialect. Initializers and Constants become prim.const; each other
+// node becomes one `onnx.<Type>` node whose result types come from running its lowering rule on the
+// operand types. Nodes whose operands are all constants (shape arithmetic) fold to constants here.
+import { AicError, fail } from '../../ir/error.js';
+import { A, type Attr } from '../../ir/attr.js';
+import { Graph, Node, Value, type TensorType } from '../../ir/graph.js';
+import { GraphBuilder, constantOf } from '../../ir/builder.js';
+import { dtypeFromOnnx, onnxTypeName } from '../../ir/dtype.js';
+import type { Dim } from '../../ir/shape.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { findOp, registerOp } from '../../ir/op.js';
+import { LowerContext } from './context.js';
+import { DEFAULT_DOMAIN, findOnnxOp, irOpName } from './registry.js';
+import { ATTRIBUTE_TYPE, int64ToNumber, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TypeProto, type ValueInfoProto } from './proto.js';
+import { tensorFromProto, tensorFromSparse, type ExternalDataReader } from './tensor.js';
+import { lowerGraph } from './lower-graph.js';
+import './ops/index.js';
+
+export interface ImportOptions {
+  /** The model's file, for messages. */
+  where?: string;
+  /** Reads external tensor data relative to the model's folder. */
+  readExternal?: ExternalDataReader;
+  /** Values of graph inputs, consulted only when a rule needs an input as a compile-time constant
+   * (a Reshape's shape fed as a graph input); such inputs become constants of the compiled graph. */
+  specialize?: (inputName: string) => Tensor | undefined;
+}
+
+export interface ImportedModel {
+  graph: Graph;
+  /** Opset version per domain ('' is the default domain). */
+  opsets: ReadonlyMap<string, number>;
+  /** ONNX names of the model's inputs that are not initializers, in order (what test data feeds). */
+  declaredInputs: string[];
+  /** ONNX names of the graph inputs that remain inputs, and of the outputs, by position. */
+  inputNames: string[];
+  outputNames: string[];
+  /** Inputs folded in as constants through `specialize`. */
+  specialized: string[];
+  /** Nodes of the model's main graph. */
+  onnxNodes: number;
+}
+
+const DOMAIN_ALIASES: Record<string, string> = { 'ai.onnx': DEFAULT_DOMAIN };
+const normDomain = (d: string): string => DOMAIN_ALIASES[d] ?? d;
+
+export function importModel(model: ModelProto, opts: ImportOptions = {}): ImportedModel {
+  const opsets = new Map<string, number>();
+  for (const o of model.opsetImport) opsets.set(normDomain(o.domain), int64ToNumber(o.version, 'opset version'));
+  if (!opsets.has(DEFAULT_DOMAIN) && model.opsetImport.length === 0) opsets.set(DEFAULT_DOMAIN, 1);
+  const graphProto = model.graph ?? fail('E_MODEL', `${opts.where ?? 'model'}: no graph`);
+  const imp = new Importer(opsets, opts);
+  const graph = imp.importGraph(graphProto, new Map(), true);
+  const inits = new Set(graphProto.initializer.map((t) => t.name));
+  return {
+    graph,
+    opsets,
+    declaredInputs: graphProto.input.map((v) => v.name).filter((n) => !inits.has(n)),
+    inputNames: graph.inputs.map((v) => v.name ?? ''),
+    outputNames: graphProto.output.map((o) => o.name),
+    specialized: imp.specialized,
+    onnxNodes: graphProto.node.length,
+  };
+}
+
+class Importer {
+  readonly specialized: string[] = [];
+  private symbolCount = 0;
+
+  constructor(private readonly opsets: ReadonlyMap<string, number>, private readonly opts: ImportOptions) {}
+
+  private where(): string {
+    return this.opts.where ?? 'model';
+  }
+
+  importGraph(gp: GraphProto, outer: ReadonlyMap<string, Value>, isMain: boolean): Graph {
+    const g = new Graph(gp.name || 'main');
+    // Names visible here: the enclosing graphs' (captures), shadowed by this graph's own.
+    const values = new Map<string, Value>(outer);
+    const lookup = (name: string): Value | undefined => values.get(name);
+    const b = new GraphBuilder(g);
+
+    const initNames = new Set(gp.initializer.map((t) => t.name));
+    for (const t of gp.initializer) {
+      const tensor = this.tensor(() => tensorFromProto(t, this.opts.readExternal), `initializer '${t.name}'`);
+      values.set(t.name, named(b.const(tensor), t.name));
+    }
+    for (const s of gp.sparseInitializer) {
+      const name = s.values?.name ?? '';
+      values.set(name, named(b.const(this.tensor(() => tensorFromSparse(s, this.opts.readExternal), `sparse initializer '${name}'`)), name));
+    }
+    for (const vi of gp.input) {
+      if (initNames.has(vi.name)) continue; // IR < 4 lists initializers as inputs too
+      const v = new Value(this.valueType(vi), vi.name);
+      g.inputs.push(v);
+      values.set(vi.name, v);
+    }
+
+    for (const np of this.topoSort(gp, (n) => lookup(n) !== undefined)) {
+      this.importNode(np, g, values, isMain);
+    }
+
+    for (const vi of gp.output) {
+      const v = lookup(vi.name) ?? fail('E_MODEL', `${this.where()}: graph output '${vi.name}' is never produced`);
+      g.outputs.push(v);
+    }
+    return g;
+  }
+
+  private importNode(np: NodeProto, g: Graph, values: Map<string, Value>, isMain: boolean): void {
+    const lookup = (name: string): Value | undefined => values.get(name);
+    const domain = normDomain(np.domain);
+    const opset = this.opsets.get(domain) ?? fail('E_MODEL', `${this.where()}: node "${np.name}" (${np.opType}) uses domain '${domain}', which the model does not import`);
+    const origin = np.name || np.output.find((o) => o !== '') || np.opType;
+    const describe = `${np.opType} (node "${origin}", domain ${domain || 'ai.onnx'}, opset ${opset})`;
+    const rule = findOnnxOp(domain, np.opType, opset) ??
+      fail('E_UNSUPPORTED', `${this.where()}: op ${describe} is not supported`, 'run `aic ops` for the supported ops and opset ranges');
+    const opName = irOpName(domain, np.opType);
+    ensureIrOp(opName, domain);
+
+    const attrs: Record<string, Attr> = { opset: A.int(opset) };
+    for (const a of np.attribute) attrs[a.name] = this.attr(a, values, describe);
+    const operands = (): (Value | null)[] => np.input.map((name) => {
+      if (name === '') return null;
+      return lookup(name) ?? fail('E_MODEL', `${this.where()}: ${describe} reads '${name}', which is not defined`);
+    });
+
+    // Infer result types by lowering into a scratch graph. A rule that needs a graph input as a
+    // constant may get it from `specialize`; the input then becomes a constant of this graph.
+    let inputs = operands();
+    const scratch = new GraphBuilder(new Graph('scratch'), { fold: true, origin });
+    const probe = new Node(opName, inputs, [], attrs, origin);
+    const specializeHook = isMain && this.opts.specialize ? (v: Value): Tensor | undefined => this.specializeInput(v, g, values) : undefined;
+    const ctx = new LowerContext(scratch, probe, opset, np.output.length, (sub) => lowerGraph(sub, new Map(), this.opsets), specializeHook);
+    let results: (Value | null)[];
+    try {
+      results = ctx.run(() => rule.lower(ctx));
+    } catch (e) {
+      if (e instanceof AicError) throw e.message.startsWith(this.where()) ? e : e.withContext(this.where());
+      throw e;
+    }
+    if (results.length < np.output.length) fail('E_TYPE', `${this.where()}: ${describe}: lowering gave ${results.length} results for ${np.output.length} outputs`);
+    inputs = operands(); // specialization may have replaced inputs by constants
+
+    const wanted = np.output.map((name, i) => (name === '' ? null : results[i] ?? null));
+    const missing = np.output.findIndex((name, i) => name !== '' && !wanted[i]);
+    if (missing >= 0) fail('E_UNSUPPORTED', `${this.where()}: ${describe}: output ${missing} cannot be produced`);
+    const folded = wanted.every((v) => v === null || constantOf(v) !== undefined);
+    if (folded) {
+      np.output.forEach((name, i) => {
+        const v = wanted[i];
+        if (!v) return;
+        const c = new Node('prim.const', [], [v.type], { value: A.tensor(constantOf(v)!) }, origin);
+        g.nodes.push(c);
+        values.set(name, named(c.output, name));
+      });
+      return;
+    }
+    const types: TensorType[] = np.output.map((_, i) => results[i]?.type ?? { dtype: 'f32', shape: [0] });
+    const node = new Node(opName, inputs, types, attrs, origin);
+    g.nodes.push(node);
+    np.output.forEach((name, i) => {
+      if (name !== '') values.set(name, named(node.outputs[i]!, name));
+    });
+  }
+
+  /** Turn a main-graph input into a constant with the value the caller provides. */
+  private specializeInput(v: Value, g: Graph, values: Map<string, Value>): Tensor | undefined {
+    const name = v.name;
+    if (name === undefined || !g.inputs.includes(v)) return undefined;
+    const t = this.opts.specialize?.(name);
+    if (!t) return undefined;
+    if (t.dtype !== v.dtype) fail('E_RUNTIME', `input '${name}' is ${v.dtype}, the value given is ${t.dtype}`);
+    const c = new Node('prim.const', [], [{ dtype: t.dtype, shape: t.shape }], { value: A.tensor(t) }, name);
+    g.nodes.unshift(c);
+    g.inputs = g.inputs.filter((x) => x !== v);
+    g.replaceAllUses(v, c.output);
+    values.set(name, named(c.output, name));
+    this.specialized.push(name);
+    return t;
+  }
+
+  private attr(a: AttributeProto, scope: ReadonlyMap<string, Value>, describe: string): Attr {
+    const where = `${describe} attribute ${a.name}`;
+    const text = (s: Uint8Array): string => new TextDecoder().decode(s);
+    const int = (v: Parameters<typeof int64ToNumber>[0]): number => {
+      // INT64_MAX/MIN (Slice ends) do not fit a double exactly; clamp them, the rules clamp anyway.
+      try {
+        return int64ToNumber(v, where);
+      } catch {
+        return typeof v === 'number' ? v : v.high < 0 ? -(2 ** 62) : 2 ** 62;
+      }
+    };
+    if (a.refAttrName) fail('E_UNSUPPORTED', `${this.where()}: ${where} refers to a function attribute`);
+    switch (a.type) {
+      case ATTRIBUTE_TYPE.FLOAT: return A.float(a.f);
+      case ATTRIBUTE_TYPE.INT: return A.int(int(a.i));
+      case ATTRIBUTE_TYPE.STRING: return A.string(text(a.s));
+      case ATTRIBUTE_TYPE.FLOATS: return A.floats([...a.floats]);
+      case ATTRIBUTE_TYPE.INTS: return A.ints(a.ints.map(int));
+      case ATTRIBUTE_TYPE.STRINGS: return A.strings(a.strings.map(text));
+      case ATTRIBUTE_TYPE.TENSOR: return A.tensor(this.tensor(() => tensorFromProto(a.t!, this.opts.readExternal), where));
+      case ATTRIBUTE_TYPE.SPARSE_TENSOR: return A.tensor(this.tensor(() => tensorFromSparse(a.sparseTensor!, this.opts.readExternal), where));
+      case ATTRIBUTE_TYPE.GRAPH: return A.graph(this.importGraph(a.g!, scope, false));
+      case ATTRIBUTE_TYPE.GRAPHS: return A.graphs(a.graphs.map((sub) => this.importGraph(sub, scope, false)));
+      default:
+        return fail('E_UNSUPPORTED', `${this.where()}: ${where} has attribute type ${a.type}, which aic does not read`);
+    }
+  }
+
+  private tensor(f: () => Tensor, what: string): Tensor {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof AicError) throw e.withContext(`${this.where()}, ${what}`);
+      throw e;
+    }
+  }
+
+  private valueType(vi: ValueInfoProto): TensorType {
+    const t: TypeProto | null = vi.type;
+    const where = `${this.where()}: input '${vi.name}'`;
+    if (!t || !t.tensorType) {
+      const kind = t?.sequenceType ? 'a sequence' : t?.optionalType ? 'an optional' : t?.mapType ? 'a map' : 'not a tensor';
+      return fail('E_UNSUPPORTED', `${where} is ${kind}; aic takes tensor inputs only`);
+    }
+    const elem = t.tensorType.elemType;
+    const dtype = (() => {
+      try {
+        return dtypeFromOnnx(elem);
+      } catch {
+        return fail('E_UNSUPPORTED', `${where} has element type ${onnxTypeName(elem)}, which aic does not support yet`);
+      }
+    })();
+    const shape: Dim[] = (t.tensorType.shape?.dim ?? []).map((d) => {
+      if (d.value === 'dimValue') {
+        const n = int64ToNumber(d.dimValue, where);
+        if (n < 0 || n > 2 ** 31 - 1) fail('E_LIMIT', `${where}: dim ${n} is out of range`);
+        return n;
+      }
+      if (d.value === 'dimParam' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(d.dimParam)) return d.dimParam;
+      return `_d${this.symbolCount++}`;
+    });
+    if (!t.tensorType.shape) fail('E_UNSUPPORTED', `${where} has unknown rank`);
+    return { dtype, shape };
+  }
+
+  /** Nodes in an order where every operand is defined first; cycles and undefined names are errors. */
+  private topoSort(gp: GraphProto, definedOutside: (name: string) => boolean): NodeProto[] {
+    const producer = new Map<string, number>();
+    gp.node.forEach((n, i) => n.output.forEach((o) => {
+      if (o !== '') producer.set(o, i);
+    }));
+    const state = new Uint8Array(gp.node.length); // 0 new, 1 on the stack, 2 done
+    const order: NodeProto[] = [];
+    const visit = (start: number): void => {
+      // Iterative DFS: models have chains of thousands of nodes.
+      const stack: [number, number][] = [[start, 0]];
+      state[start] = 1;
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1]!;
+        const [i, k] = top;
+        const n = gp.node[i]!;
+        const deps = nodeReads(n);
+        if (k < deps.length) {
+          top[1]++;
+          const name = deps[k]!;
+          const p = producer.get(name);
+          if (p === undefined) {
+            if (!definedOutside(name)) {
+              fail('E_MODEL', `${this.where()}: node "${n.name || n.opType}" (${n.opType}) reads '${name}', which is not defined`);
+            }
+            continue;
+          }
+          if (state[p] === 1) fail('E_MODEL', `${this.where()}: the graph has a cycle through node "${gp.node[p]!.name || gp.node[p]!.opType}" (${gp.node[p]!.opType})`);
+          if (state[p] === 0) {
+            state[p] = 1;
+            stack.push([p, 0]);
+          }
+          continue;
+        }
+        state[i] = 2;
+        order.push(n);
+        stack.pop();
+      }
+    };
+    gp.node.forEach((_, i) => {
+      if (state[i] === 0) visit(i);
+    });
+    return order;
+  }
+}
+
+/** Names a node reads, including names its subgraphs capture from this scope. */
+function nodeReads(n: NodeProto): string[] {
+  const names = n.input.filter((s) => s !== '');
+  for (const a of n.attribute) {
+    for (const g of a.g ? [a.g] : a.graphs) names.push(...capturedNames(g));
+  }
+  return names;
+}
+
+function capturedNames(g: GraphProto): string[] {
+  const local = new Set<string>([...g.input.map((v) => v.name), ...g.initializer.map((t) => t.name)]);
+  for (const n of g.node) for (const o of n.output) local.add(o);
+  const out: string[] = [];
+  for (const n of g.node) for (const name of nodeReads(n)) if (!local.has(name)) out.push(name);
+  for (const o of g.output) if (!local.has(o.name)) out.push(o.name);
+  return out;
+}
+
+function named(v: Value, name: string): Value {
+  if (v.name === undefined) v.name = name;
+  return v;
+}
+
+/** Register `onnx.<Type>` in the IR op table the first time it is imported (for the verifier and
+ * printer); its inference is its lowering run on operand types. */
+function ensureIrOp(name: string, domain: string): void {
+  if (findOp(name)) return;
+  const type = name.slice(name.indexOf('.') + 1);
+  registerOp({
+    name,
+    summary: `ONNX ${domain || 'ai.onnx'} ${type}, lowered to prims by its rule`,
+    arity: { min: 0, max: Infinity },
+    attrs: { opset: { kind: 'int', required: true } },
+    openAttrs: true,
+    infer(node) {
+      const opset = node.int('opset');
+      const rule = findOnnxOp(domain, type, opset) ?? fail('E_UNSUPPORTED', `${node.describe()}: no rule for opset ${opset}`);
+      const b = new GraphBuilder(new Graph('scratch'), { fold: true, origin: node.origin });
+      const ctx = new LowerContext(b, node, opset, node.outputs.length, (sub) => sub);
+      const results = ctx.run(() => rule.lower(ctx));
+      return node.outputs.map((o, i) => results[i]?.type ?? o.type);
+    },
+  });
+}

@@ -1,0 +1,4 @@
+// ONNX sequence ops: see registry.ts for how a rule is written.
+import { defineOnnxOps } from '../registry.js';
+
+defineOnnxOps();

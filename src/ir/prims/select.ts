@@ -1,0 +1,165 @@
+// where (select with broadcasting), cast (value conversion) and bitcast (reinterpretation of bits).
+import { DTYPE_INFO, isFloat, type DType } from '../dtype.js';
+import { registerOp } from '../op.js';
+import { broadcastShapes } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { roundToDType, f32ToBf16Bits, f32ToF16Bits, bf16BitsToF32, f16BitsToF32 } from '../numeric.js';
+import { fail } from '../error.js';
+import { broadcastConcrete, broadcastIndex, expectDType, operand, sameDType } from './common.js';
+
+registerOp({
+  name: 'prim.where',
+  summary: 'cond ? a : b, numpy broadcasting over all three',
+  arity: { min: 3, max: 3 },
+  attrs: {},
+  infer(node, inputs) {
+    const c = operand(node, inputs, 0);
+    const a = operand(node, inputs, 1);
+    const b = operand(node, inputs, 2);
+    expectDType(node, c, 'bool', 'condition');
+    const dtype = sameDType(node, [a, b]);
+    return [{ dtype, shape: broadcastShapes(c.shape, a.shape, b.shape) }];
+  },
+  eval(_node, [c, a, b]) {
+    const shape = broadcastConcrete([c!.shape, a!.shape, b!.shape]);
+    const out = Tensor.zeros(a!.dtype, shape);
+    const ic = broadcastIndex(c!.shape, shape);
+    const ia = broadcastIndex(a!.shape, shape);
+    const ib = broadcastIndex(b!.shape, shape);
+    const cd = c!.data as Uint8Array;
+    const ad = a!.data as Float64Array;
+    const bd = b!.data as Float64Array;
+    const d = out.data as Float64Array;
+    for (let i = 0; i < out.size; i++) {
+      d[i] = cd[ic ? ic[i]! : i] ? ad[ia ? ia[i]! : i]! : bd[ib ? ib[i]! : i]!;
+    }
+    return [out];
+  },
+});
+
+registerOp({
+  name: 'prim.cast',
+  summary: 'convert values to dtype `to` (floats to ints truncate toward zero and wrap; to bool: x != 0)',
+  arity: { min: 1, max: 1 },
+  attrs: { to: { kind: 'dtype', required: true } },
+  infer(node, inputs) {
+    const x = operand(node, inputs, 0);
+    return [{ dtype: node.dtype('to'), shape: x.shape }];
+  },
+  eval(node, [x]) {
+    return [castTensor(x!, node.dtype('to'))];
+  },
+});
+
+/** Value conversion between any two dtypes. */
+export function castTensor(x: Tensor, to: DType): Tensor {
+  if (x.dtype === to) return new Tensor(to, x.shape, x.data.slice());
+  const out = Tensor.zeros(to, x.shape);
+  const n = x.size;
+  const src = x.data;
+  const dst = out.data;
+  const toInfo = DTYPE_INFO[to];
+  if (to === 'bool') {
+    const d = dst as Uint8Array;
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      d[i] = typeof v === 'bigint' ? (v !== 0n ? 1 : 0) : v !== 0 ? 1 : 0; // NaN != 0: true
+    }
+  } else if (toInfo.big) {
+    const d = dst as BigInt64Array;
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      d[i] = typeof v === 'bigint' ? v : Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n;
+    }
+  } else if (isFloat(to)) {
+    const d = dst as Float64Array;
+    const narrow = to === 'f16' || to === 'bf16';
+    for (let i = 0; i < n; i++) {
+      const x = src[i]!;
+      // A 64-bit integer rounds to a double first: keep a sticky bit so that rounding on to a narrower
+      // float does not round twice (2^60 + 2^36 + 1 must become 2^60 + 2^37 in f32, not 2^60).
+      const v = typeof x === 'bigint' ? (to === 'f64' ? Number(x) : bigToDoubleSticky(x)) : x;
+      d[i] = narrow ? roundToDType(to, v) : v;
+    }
+  } else {
+    // Small integers: truncate, then let the typed array wrap modulo 2^bits. Beyond 2^53 a double
+    // loses the low bits that the wrap keeps, so wide values go through BigInt.
+    const d = dst as Int32Array;
+    const bits = toInfo.bytes * 8;
+    const signed = toInfo.kind === 'int';
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      if (typeof v === 'bigint') {
+        d[i] = Number(signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v));
+      } else if (!Number.isFinite(v)) {
+        d[i] = 0;
+      } else {
+        const t = Math.trunc(v);
+        d[i] = Math.abs(t) < 2 ** 53 ? t : Number(signed ? BigInt.asIntN(bits, BigInt(t)) : BigInt.asUintN(bits, BigInt(t)));
+      }
+    }
+  }
+  return out;
+}
+
+/** x as a double truncated to 53 significant bits, with the lowest bit set when bits were dropped:
+ * exactly representable, and it rounds to any float of at most 51 bits of precision as x itself does. */
+function bigToDoubleSticky(x: bigint): number {
+  const mag = x < 0n ? -x : x;
+  const bits = mag.toString(2).length;
+  if (bits <= 53) return Number(x);
+  const shift = BigInt(bits - 53);
+  let m = mag >> shift;
+  if (m << shift !== mag) m |= 1n;
+  const r = Number(m) * 2 ** (bits - 53);
+  return x < 0n ? -r : r;
+}
+
+registerOp({
+  name: 'prim.bitcast',
+  summary: 'reinterpret the bits of each element as dtype `to` (same width)',
+  arity: { min: 1, max: 1 },
+  attrs: { to: { kind: 'dtype', required: true } },
+  infer(node, inputs) {
+    const x = operand(node, inputs, 0);
+    const to = node.dtype('to');
+    if (DTYPE_INFO[to].bytes !== DTYPE_INFO[x.dtype].bytes) {
+      fail('E_TYPE', `${node.describe()}: cannot bitcast ${x.dtype} to ${to} (different widths)`);
+    }
+    return [{ dtype: to, shape: x.shape }];
+  },
+  eval(node, [x]) {
+    const to = node.dtype('to');
+    return [fromBytes(to, x!.shape, toBytes(x!))];
+  },
+});
+
+/** The little-endian bytes of a tensor as they would be stored (16-bit floats as their bit patterns). */
+export function toBytes(t: Tensor): Uint8Array {
+  if (t.dtype === 'f16' || t.dtype === 'bf16') {
+    const bits = new Uint16Array(t.size);
+    const enc = t.dtype === 'f16' ? f32ToF16Bits : f32ToBf16Bits;
+    const d = t.data as Float32Array;
+    for (let i = 0; i < t.size; i++) bits[i] = enc(d[i]!);
+    return new Uint8Array(bits.buffer);
+  }
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice();
+}
+
+/** A tensor from little-endian bytes (copied, so the source may be unaligned). */
+export function fromBytes(dtype: DType, shape: readonly number[], bytes: Uint8Array): Tensor {
+  const info = DTYPE_INFO[dtype];
+  const copy = bytes.slice();
+  if (dtype === 'f16' || dtype === 'bf16') {
+    const bits = new Uint16Array(copy.buffer, 0, copy.length / 2);
+    const dec = dtype === 'f16' ? f16BitsToF32 : bf16BitsToF32;
+    const t = Tensor.zeros(dtype, shape);
+    const d = t.data as Float32Array;
+    for (let i = 0; i < bits.length; i++) d[i] = dec(bits[i]!);
+    return t;
+  }
+  // A bool is stored as 0 or 1; any other byte reads as true.
+  if (dtype === 'bool') for (let i = 0; i < copy.length; i++) copy[i] = copy[i] ? 1 : 0;
+  const Ctor = info.array as unknown as new (b: ArrayBuffer, o: number, n: number) => Tensor['data'];
+  return new Tensor(dtype, shape, new Ctor(copy.buffer, 0, copy.length / info.bytes));
+}
