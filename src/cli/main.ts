@@ -5,12 +5,14 @@ import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.js';
 import { registerTest } from './commands/test.js';
 import { registerConformance } from './commands/conformance.js';
+import { registerVerify } from './commands/verify.js';
+import { loadPlugins } from './plugins.js';
 import { CliContext, formatError, processIo, type Io } from './output.js';
 
 /** A command registers itself on the program; keep heavy imports inside its action so `aic --help` stays fast. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: readonly RegisterCommand[] = [registerInspect, registerTest, registerConformance];
+const COMMANDS: readonly RegisterCommand[] = [registerInspect, registerTest, registerConformance, registerVerify];
 
 /** Exit codes from CLI.md. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -41,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .option('--debug', 'show stack traces for internal errors')
+    .option('--plugin <path>', 'load a module that registers passes or targets (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .showHelpAfterError('hint: add --help for usage')
     .configureOutput({
       writeOut: (s) => ctx.io.out(s),
@@ -48,8 +51,10 @@ export function buildProgram(ctx: CliContext): Command {
       outputError: (s, write) => write(usageLine(s)),
     })
     .exitOverride();
-  program.hook('preAction', (_program, action) => {
-    ctx.debug = action.optsWithGlobals<{ debug?: boolean }>().debug === true;
+  program.hook('preAction', async (_program, action) => {
+    const globals = action.optsWithGlobals<{ debug?: boolean; plugin?: string[] }>();
+    ctx.debug = globals.debug === true;
+    await loadPlugins(globals.plugin ?? []);
   });
   // Registered after the settings above so that every command inherits them.
   for (const register of COMMANDS) register(program, ctx);

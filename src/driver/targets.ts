@@ -3,9 +3,8 @@
 import { fail } from '../ir/error.js';
 import type { Tensor } from '../ir/tensor.js';
 import type { Graph } from '../ir/graph.js';
-import { verifyGraph } from '../ir/verify.js';
 import type { ImportedModel } from '../frontend/onnx/import.js';
-import { lowerGraph } from '../frontend/onnx/lower-graph.js';
+import { optimizeModel } from './pipeline.js';
 import { interpret } from '../runtime/interpreter.js';
 
 export interface CompiledModel {
@@ -30,11 +29,9 @@ export async function compileForTarget(name: string, model: ImportedModel): Prom
   return compile(model);
 }
 
-/** The imported graph lowered to prims and verified. */
-export function lowerModel(model: ImportedModel): Graph {
-  const g = lowerGraph(model.graph, new Map(), model.opsets);
-  verifyGraph(g);
-  return g;
+/** The imported graph through the target's default pipeline (lowering, canonicalization), verified. */
+export function lowerModel(model: ImportedModel, target = 'interp'): Graph {
+  return optimizeModel(model, { target }).graph;
 }
 
 registerTarget('interp', async (model) => {

@@ -133,9 +133,20 @@ function dataSetInputs(tc: TestCase, set: string, declared: readonly string[], s
     }
     return inputs;
   }
+  return readDataSet(set, declared);
+}
+
+/** A test_data_set folder's inputs: input_K.pb (or .npy) feeds the K-th declared input. */
+export function readDataSet(set: string, declared: readonly string[]): Map<string, Tensor> {
+  const inputs = new Map<string, Tensor>();
   declared.forEach((name, k) => {
-    const file = join(set, `input_${k}.pb`);
-    if (existsSync(file)) inputs.set(name, readTensorFile(file));
+    for (const ext of ['pb', 'npy']) {
+      const file = join(set, `input_${k}.${ext}`);
+      if (existsSync(file)) {
+        inputs.set(name, readTensorFile(file));
+        break;
+      }
+    }
   });
   return inputs;
 }

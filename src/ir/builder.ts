@@ -12,11 +12,12 @@
 import type { DType } from './dtype.js';
 import type { Attrs } from './attr.js';
 import { A } from './attr.js';
-import { Graph, Node, Value, type TensorType } from './graph.js';
+import { Graph, Node, Value, subgraphsOf, type TensorType } from './graph.js';
 import { getOp } from './op.js';
 import { fail } from './error.js';
 import { isStatic, numel, type Dim, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
+import './prims/index.js';
 
 /** Create a node with inferred result types (`declared` gives the target type of reshape-like ops). */
 export function createNode(op: string, inputs: (Value | null)[], attrs: Attrs = {}, declared?: readonly TensorType[], origin?: string): Node {
@@ -85,12 +86,17 @@ export class GraphBuilder {
 
   private tryFold(node: Node): Value[] | undefined {
     const def = getOp(node.op);
-    if (!def.eval || def.impure || node.outputs.some((o) => !isStatic(o.shape) || numel(o.shape as number[]) > this.foldLimit)) return undefined;
+    if (!def.eval || def.impure || subgraphsOf(node).length > 0 || node.outputs.some((o) => !isStatic(o.shape))) return undefined;
     const consts = node.inputs.map((v) => (v ? constantOf(v) : null));
     if (consts.some((c, i) => c === undefined || (c === null && node.inputs[i] !== null))) return undefined;
+    // Fold small results, and any result no larger than its operands (a transposed or cast weight),
+    // but never blow a constant up (a broadcast of a scalar to a large shape stays a broadcast).
+    const operandElements = consts.reduce((n, c) => n + (c?.size ?? 0), 0);
+    const resultElements = node.outputs.reduce((n, o) => n + numel(o.shape as number[]), 0);
+    if (resultElements > Math.max(this.foldLimit, operandElements)) return undefined;
     const results = def.eval(node, consts as (Tensor | null)[], {
       resolveShape: (s) => s as number[],
-      runGraph: () => fail('E_UNSUPPORTED', 'folding a subgraph'),
+      runGraph: () => fail('E_UNSUPPORTED', 'folding a node with a subgraph'),
     });
     return results.map((t) => this.const(t));
   }

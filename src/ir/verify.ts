@@ -3,6 +3,7 @@ import { AicError, fail } from './error.js';
 import { findOp } from './op.js';
 import { formatType, subgraphsOf, type Graph, type Node, type TensorType, type Value } from './graph.js';
 import { shapeEq } from './shape.js';
+import './prims/index.js';
 
 export interface VerifyOptions {
   /** Ops of these dialects need not be registered (e.g. while an importer is being written). */

@@ -178,13 +178,19 @@ describe('arbPrimGraph', () => {
     expect(perSecond).toBeGreaterThan(200);
   });
 
-  it('gives each fast-check run a fresh copy (passes may mutate the graph)', () => {
-    let first: Graph | undefined;
-    fc.assert(fc.property(arbPrimGraph({ maxNodes: 3 }), (c) => {
-      if (!first) first = c.graph;
-      c.graph.nodes.length = 0; // a destructive "pass"
-    }), { seed: 12, numRuns: 5 });
-    expect(first).toBeDefined();
+  it('reports a failing case as the IR text it was generated as, even after a pass mutated it', () => {
+    let message = '';
+    try {
+      fc.assert(fc.property(arbPrimGraph({ maxNodes: 3, ops: ['add', 'neg'] }), (c) => {
+        expect(c.graph.nodes.length).toBeGreaterThan(0); // never a copy an earlier run emptied
+        c.graph.nodes.length = 0; // a destructive "pass"
+        return false;
+      }), { seed: 12, numRuns: 5 });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('generatePrimGraph(');
+    expect(message).toMatch(/prim\.(add|neg)/); // printed as generated, not as the run left it
   });
 });
 

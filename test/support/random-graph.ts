@@ -5,7 +5,7 @@
 //
 //   fc.assert(fc.property(arbPrimGraph({ numericallyTame: true }), (c) => {
 //     const before = interpret(c.graph, c.inputs);
-//     myPass.run(c.graph);                          // passes may mutate c.graph: each run gets a fresh copy
+//     myPass.run(c.graph);                          // may mutate c.graph; c.fresh() rebuilds the case
 //     expectClose(interpret(c.graph, c.inputs), before);
 //   }), { seed: 42, numRuns: 200 });
 //
@@ -110,9 +110,10 @@ export function generatePrimGraph(seed: number, options: PrimGraphOptions = {}):
     seed,
     nodes: o.maxNodes,
     fresh: () => generatePrimGraph(seed, options),
-    // fast-check hands every run its own copy, and prints a failure as IR text.
+    // fast-check clones a value it reads twice, and prints a failing case as IR text: the case as it was
+    // generated, rebuilt, since the property may have mutated this copy.
     [fc.cloneMethod]: () => generatePrimGraph(seed, options),
-    [fc.toStringMethod]: () => describeCase(made),
+    [fc.toStringMethod]: () => describeCase(generatePrimGraph(seed, options)),
   } as PrimGraphCase;
   return made;
 }

@@ -8,7 +8,7 @@ import type { Dim } from '../shape.js';
 import { stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { roundToDType } from '../numeric.js';
-import { expectDType, operand, sameDType } from './common.js';
+import { expectDType, operand, sameDType, stridedCopy } from './common.js';
 
 export interface DotDims {
   readonly lhsBatch: readonly number[];
@@ -78,7 +78,8 @@ registerOp({
   },
 });
 
-/** Reference contraction: operands are walked as [B, M, K] and [B, K, N] views; floats accumulate in double. */
+/** Reference contraction: operands are gathered as [B, M, K] and [B, N, K] (contracting dims innermost)
+ * and each result element is a sum over k in order; floats accumulate in double and round once. */
 export function evalDot(a: Tensor, b: Tensor, dims: DotDims): Tensor {
   const aFree = freeAxes(a.rank, [...dims.lhsBatch, ...dims.lhsContract]);
   const bFree = freeAxes(b.rank, [...dims.rhsBatch, ...dims.rhsContract]);
@@ -89,53 +90,109 @@ export function evalDot(a: Tensor, b: Tensor, dims: DotDims): Tensor {
   const N = size(b, bFree);
   const outShape = [...dims.lhsBatch.map((i) => a.shape[i]!), ...aFree.map((i) => a.shape[i]!), ...bFree.map((i) => b.shape[i]!)];
   const out = Tensor.zeros(a.dtype, outShape);
-  // Gather both operands into contiguous [B,M,K] and [B,K,N] buffers of doubles (or BigInts).
+  if (out.size === 0) return out;
   const big = DTYPE_INFO[a.dtype].big;
-  const A = gatherAxes(a, [dims.lhsBatch, aFree, dims.lhsContract], big);
-  const Bm = gatherAxes(b, [dims.rhsBatch, dims.rhsContract, bFree], big);
-  const d = out.data;
+  const x = gatherAxes(a, [dims.lhsBatch, aFree, dims.lhsContract], big);
+  const y = gatherAxes(b, [dims.rhsBatch, bFree, dims.rhsContract], big);
   if (big) {
-    const x = A as BigInt64Array;
-    const y = Bm as BigInt64Array;
-    const o = d as BigInt64Array;
+    const xs = x as BigInt64Array;
+    const ys = y as BigInt64Array;
+    const o = out.data as BigInt64Array;
     for (let bi = 0; bi < B; bi++) {
       for (let m = 0; m < M; m++) {
         for (let n = 0; n < N; n++) {
           let acc = 0n;
-          for (let k = 0; k < K; k++) acc += x[(bi * M + m) * K + k]! * y[(bi * K + k) * N + n]!;
+          const xb = (bi * M + m) * K;
+          const yb = (bi * N + n) * K;
+          for (let k = 0; k < K; k++) acc += xs[xb + k]! * ys[yb + k]!;
           o[(bi * M + m) * N + n] = acc;
         }
       }
     }
     return out;
   }
-  const x = A as Float64Array;
-  const y = Bm as Float64Array;
-  const float = isFloat(a.dtype);
-  const row = new Float64Array(N);
-  const o = d as Float64Array;
-  for (let bi = 0; bi < B; bi++) {
-    for (let m = 0; m < M; m++) {
-      row.fill(0);
-      const xBase = (bi * M + m) * K;
-      for (let k = 0; k < K; k++) {
-        const xv = x[xBase + k]!;
-        if (xv === 0 && float) {
-          // 0 * inf and 0 * NaN are NaN: only skip when the row of y is finite.
-          const yBase = (bi * K + k) * N;
-          let finite = true;
-          for (let n = 0; n < N; n++) if (!Number.isFinite(y[yBase + n]!)) { finite = false; break; }
-          if (finite) continue;
+  const xs = x as Float64Array;
+  const ys = y as Float64Array;
+  const o = out.data as Float64Array;
+  if (!isFloat(a.dtype)) {
+    // Small integers wrap modulo 2^32 at every step, so the low bits stay exact.
+    for (let bi = 0; bi < B; bi++) {
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) {
+          let acc = 0;
+          const xb = (bi * M + m) * K;
+          const yb = (bi * N + n) * K;
+          for (let k = 0; k < K; k++) acc = (acc + Math.imul(xs[xb + k]!, ys[yb + k]!)) | 0;
+          o[(bi * M + m) * N + n] = acc;
         }
-        const yBase = (bi * K + k) * N;
-        if (float) for (let n = 0; n < N; n++) row[n]! += xv * y[yBase + n]!;
-        else for (let n = 0; n < N; n++) row[n] = (row[n]! + Math.imul(xv, y[yBase + n]!)) | 0;
       }
-      const oBase = (bi * M + m) * N;
-      for (let n = 0; n < N; n++) o[oBase + n] = float ? roundToDType(a.dtype, row[n]!) : row[n]!;
     }
+    return out;
+  }
+  const acc = new Float64Array(M * N);
+  const narrow = a.dtype === 'f16' || a.dtype === 'bf16';
+  for (let bi = 0; bi < B; bi++) {
+    dotTiles(xs, bi * M * K, ys, bi * N * K, acc, M, K, N);
+    const base = bi * M * N;
+    if (narrow) for (let i = 0; i < M * N; i++) o[base + i] = roundToDType(a.dtype, acc[i]!);
+    else o.set(acc, base); // a Float32Array rounds each double to nearest, as roundToDType does
   }
   return out;
+}
+
+/**
+ * c[m,n] = Σ_k x[m,k]·y[n,k] in double, k in order (so the result does not depend on the tiling).
+ * 4×4 tiles of results share their loads: the interpreter runs every convolution through here.
+ */
+function dotTiles(x: Float64Array, xOff: number, y: Float64Array, yOff: number, c: Float64Array, M: number, K: number, N: number): void {
+  const m4 = M - (M % 4);
+  const n4 = N - (N % 4);
+  for (let n = 0; n < n4; n += 4) {
+    const b0 = yOff + n * K;
+    const b1 = b0 + K;
+    const b2 = b1 + K;
+    const b3 = b2 + K;
+    for (let m = 0; m < m4; m += 4) {
+      const a0 = xOff + m * K;
+      const a1 = a0 + K;
+      const a2 = a1 + K;
+      const a3 = a2 + K;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      for (let k = 0; k < K; k++) {
+        const y0 = y[b0 + k]!;
+        const y1 = y[b1 + k]!;
+        const y2 = y[b2 + k]!;
+        const y3 = y[b3 + k]!;
+        let v = x[a0 + k]!;
+        s00 += v * y0; s01 += v * y1; s02 += v * y2; s03 += v * y3;
+        v = x[a1 + k]!;
+        s10 += v * y0; s11 += v * y1; s12 += v * y2; s13 += v * y3;
+        v = x[a2 + k]!;
+        s20 += v * y0; s21 += v * y1; s22 += v * y2; s23 += v * y3;
+        v = x[a3 + k]!;
+        s30 += v * y0; s31 += v * y1; s32 += v * y2; s33 += v * y3;
+      }
+      let r = m * N + n;
+      c[r] = s00; c[r + 1] = s01; c[r + 2] = s02; c[r + 3] = s03;
+      r += N;
+      c[r] = s10; c[r + 1] = s11; c[r + 2] = s12; c[r + 3] = s13;
+      r += N;
+      c[r] = s20; c[r + 1] = s21; c[r + 2] = s22; c[r + 3] = s23;
+      r += N;
+      c[r] = s30; c[r + 1] = s31; c[r + 2] = s32; c[r + 3] = s33;
+    }
+  }
+  // The ragged edges: rows past the last full tile, then columns past it.
+  const single = (m: number, n: number): void => {
+    const a = xOff + m * K;
+    const bb = yOff + n * K;
+    let s = 0;
+    for (let k = 0; k < K; k++) s += x[a + k]! * y[bb + k]!;
+    c[m * N + n] = s;
+  };
+  for (let m = m4; m < M; m++) for (let n = 0; n < N; n++) single(m, n);
+  for (let m = 0; m < m4; m++) for (let n = n4; n < N; n++) single(m, n);
 }
 
 /** Copy a tensor's elements into row-major order of the given axis groups (concatenated). */
@@ -143,21 +200,7 @@ function gatherAxes(t: Tensor, groups: readonly (readonly number[])[], big: bool
   const axes = groups.flat();
   const shape = axes.map((i) => t.shape[i]!);
   const st = stridesOf(t.shape);
-  const strides = axes.map((i) => st[i]!);
-  const n = t.size;
-  const out = big ? new BigInt64Array(n) : new Float64Array(n);
-  const s = t.data as Float64Array;
-  const idx = new Array<number>(axes.length).fill(0);
-  let src = 0;
-  for (let k = 0; k < n; k++) {
-    out[k] = s[src]!;
-    for (let ax = axes.length - 1; ax >= 0; ax--) {
-      idx[ax]!++;
-      src += strides[ax]!;
-      if (idx[ax]! < shape[ax]!) break;
-      src -= strides[ax]! * shape[ax]!;
-      idx[ax] = 0;
-    }
-  }
+  const out = big ? new BigInt64Array(t.size) : new Float64Array(t.size);
+  stridedCopy(out, 0, stridesOf(shape), t.data, 0, axes.map((i) => st[i]!), shape);
   return out;
 }

@@ -5,7 +5,7 @@ import { fail } from '../error.js';
 import { formatShape, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { roundToDType } from '../numeric.js';
-import { checkAxes, expectDType, operand, unravel } from './common.js';
+import { checkAxes, expectDType, operand } from './common.js';
 
 function normIndex(i: number, dim: number, where: string): number {
   const j = i < 0 ? i + dim : i;
@@ -98,7 +98,13 @@ registerOp({
     const where = node.describe();
     const big = typeof d[0] === 'bigint' || t.dtype === 'i64' || t.dtype === 'u64';
     for (let k = 0; k < ix.size; k++) {
-      unravel(k, ix.shape, idx);
+      if (k > 0) {
+        // Step the multi-index of element k of indices (row-major).
+        for (let ax = idx.length - 1; ax >= 0; ax--) {
+          if (++idx[ax]! < ix.shape[ax]!) break;
+          idx[ax] = 0;
+        }
+      }
       let dst = 0;
       for (let j = 0; j < idx.length; j++) {
         const p = j === axis ? normIndex(ix.num(k), t.shape[j]!, where) : idx[j]!;

@@ -233,9 +233,7 @@ registerOp({
     for (const t of ts) {
       const inner = t.shape.slice(axis).reduce((a, b) => a * b, 1);
       const s = t.data as Float64Array;
-      for (let o = 0; o < outer; o++) {
-        for (let i = 0; i < inner; i++) d[o * innerOut + offset + i] = s[o * inner + i]!;
-      }
+      for (let o = 0; o < outer; o++) d.set(s.subarray(o * inner, (o + 1) * inner), o * innerOut + offset);
       offset += inner;
     }
     return [out];

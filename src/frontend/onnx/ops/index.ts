@@ -2,6 +2,7 @@
 import './elementwise.js';
 import './activation.js';
 import './reduce.js';
+import './norm.js';
 import './nn.js';
 import './shape.js';
 import './matmul.js';
@@ -11,3 +12,6 @@ import './control.js';
 import './quant.js';
 import './sequence.js';
 import './misc.js';
+import './loss.js';
+import './attention.js';
+import './signal.js';

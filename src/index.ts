@@ -1,0 +1,34 @@
+// aic's public API: what a pass, a backend or a tool built on aic imports (and what --plugin modules get).
+
+// The graph IR
+export { AicError, fail, type ErrorCode } from './ir/error.js';
+export { DTYPES, DTYPE_INFO, isFloat, type DType } from './ir/dtype.js';
+export { broadcastShapes, type Dim, type Shape } from './ir/shape.js';
+export { Tensor } from './ir/tensor.js';
+export { A, type Attr, type Attrs } from './ir/attr.js';
+export { Graph, Node, Value, formatType, type TensorType } from './ir/graph.js';
+export { registerOp, getOp, findOp, allOps, type OpDef, type EvalContext } from './ir/op.js';
+export { GraphBuilder, createNode, constantOf } from './ir/builder.js';
+export { verifyGraph } from './ir/verify.js';
+export { printGraph } from './ir/printer.js';
+export { parseGraph } from './ir/parser.js';
+
+// The ONNX frontend
+export { importModel, type ImportedModel, type ImportOptions } from './frontend/onnx/import.js';
+export { decodeModelProto } from './frontend/onnx/decode.js';
+export { defineOnnxOps, type OnnxOp } from './frontend/onnx/registry.js';
+
+// Passes
+export { registerPass, findPass, allPasses, type Pass, type PassContext } from './passes/pass.js';
+export { PassManager, parsePipeline, type Instrumentation } from './passes/manager.js';
+export { rewriteGraph, type Rule, type Candidate } from './passes/rewrite.js';
+export { checkPassOnGraph, checkPassPreservesSemantics, compareOutputs, type EquivalenceCase } from './passes/equivalence.js';
+export { CANONICALIZE, defaultPipeline } from './passes/builtin.js';
+
+// Running
+export { interpret } from './runtime/interpreter.js';
+export { compareTensors } from './runtime/compare.js';
+export { readNpy, writeNpy } from './runtime/npy.js';
+export { readTensorProto, writeTensorProto } from './runtime/tensor-proto.js';
+export { registerTarget, compileForTarget, type CompiledModel } from './driver/targets.js';
+export { loadModel } from './driver/model-file.js';
