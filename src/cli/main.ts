@@ -6,13 +6,15 @@ import { registerInspect } from './commands/inspect.js';
 import { registerTest } from './commands/test.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerVerify } from './commands/verify.js';
+import { registerOps } from './commands/ops.js';
 import { loadPlugins } from './plugins.js';
 import { CliContext, formatError, processIo, type Io } from './output.js';
+import { isAicError } from '../ir/error.js';
 
 /** A command registers itself on the program; keep heavy imports inside its action so `aic --help` stays fast. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: readonly RegisterCommand[] = [registerInspect, registerTest, registerConformance, registerVerify];
+const COMMANDS: readonly RegisterCommand[] = [registerInspect, registerOps, registerTest, registerConformance, registerVerify];
 
 /** Exit codes from CLI.md. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -33,7 +35,7 @@ export async function runProgram(program: Command, ctx: CliContext, argv: string
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     const debug = ctx.debug || program.opts<{ debug?: boolean }>().debug === true;
     ctx.io.err(formatError(e, debug));
-    return EXIT.failed;
+    return isAicError(e) && e.code === 'E_USAGE' ? EXIT.usage : EXIT.failed;
   }
 }
 

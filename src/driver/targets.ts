@@ -24,9 +24,13 @@ export function registerTarget(name: string, compile: TargetCompiler): void {
 
 export const targetNames = (): string[] => [...targets.keys()];
 
+/** The compiler of a target, or a usage error listing the known ones. */
+export function targetCompiler(name: string): TargetCompiler {
+  return targets.get(name) ?? fail('E_USAGE', `unknown target '${name}'`, `targets: ${targetNames().join(', ')}`);
+}
+
 export async function compileForTarget(name: string, model: ImportedModel): Promise<CompiledModel> {
-  const compile = targets.get(name) ?? fail('E_USAGE', `unknown target '${name}'`, `targets: ${targetNames().join(', ')}`);
-  return compile(model);
+  return targetCompiler(name)(model);
 }
 
 /** The imported graph through the target's default pipeline (lowering, canonicalization), verified. */

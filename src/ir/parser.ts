@@ -19,6 +19,14 @@ export function parseGraph(text: string, file?: string): Graph {
   return g;
 }
 
+/** Parse a tensor literal such as `dense<f32[2]: [1.0, 2.0]>` (the kernel IR's weights use it). */
+export function parseTensorLiteral(text: string, file?: string): Tensor {
+  const p = new Parser(text, file);
+  const t = p.dense();
+  p.end();
+  return t;
+}
+
 /** Parse a type such as `f32[2,N]` (handy in tests). */
 export function parseType(text: string, file?: string): TensorType {
   const p = new Parser(text, file);
@@ -297,7 +305,7 @@ class Parser {
   }
 
   /** 'dense' '<' type ':' ('[' scalars ']' | 0x hex) '>' */
-  private dense(): Tensor {
+  dense(): Tensor {
     this.keyword('dense');
     this.punct('<');
     const typeAt = this.peek();

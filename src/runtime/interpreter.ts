@@ -8,12 +8,23 @@ import { formatShape, type Shape } from '../ir/shape.js';
 import { Tensor } from '../ir/tensor.js';
 import '../ir/prims/index.js';
 
-/** Run-time sizes of symbolic dims, shared by a graph and its subgraphs. */
+/** Run-time sizes of symbolic dims. A subgraph run gets a child table: it sees the sizes bound outside,
+ * and the symbols it binds itself (a loop body's varying sizes) live only for that run. */
 class SymbolTable {
   private readonly sizes = new Map<string, number>();
 
+  constructor(private readonly parent?: SymbolTable) {}
+
+  child(): SymbolTable {
+    return new SymbolTable(this);
+  }
+
+  private lookup(sym: string): number | undefined {
+    return this.sizes.get(sym) ?? this.parent?.lookup(sym);
+  }
+
   bind(sym: string, size: number, where: string): void {
-    const known = this.sizes.get(sym);
+    const known = this.lookup(sym);
     if (known === undefined) this.sizes.set(sym, size);
     else if (known !== size) fail('E_RUNTIME', `${where}: dim ${sym} is ${size} here but ${known} elsewhere`);
   }
@@ -21,7 +32,7 @@ class SymbolTable {
   resolve(shape: Shape, where: string): number[] {
     return shape.map((d) => {
       if (typeof d === 'number') return d;
-      const s = this.sizes.get(d);
+      const s = this.lookup(d);
       if (s === undefined) fail('E_RUNTIME', `${where}: the size of dim ${d} is not known at this point`);
       return s;
     });
@@ -73,7 +84,7 @@ class Interpreter {
     const keep = new Set(g.outputs);
     const ctx: EvalContext = {
       resolveShape: (s) => this.symbols.resolve(s, `graph @${g.name}`),
-      runGraph: (sub, subInputs) => this.run(sub, subInputs, env),
+      runGraph: (sub, subInputs) => new Interpreter(this.symbols.child(), this.opts).run(sub, subInputs, env),
     };
     g.nodes.forEach((node, step) => {
       const args = node.inputs.map((v) => {

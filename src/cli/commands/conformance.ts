@@ -27,6 +27,9 @@ export function registerConformance(program: Command, ctx: CliContext): void {
     .option('--json', 'print {passed, failed, skipped, cases} as JSON')
     .action(async (dir: string, opts: ConformanceFlags) => {
       const { runConformance } = await import('../../driver/conformance.js');
+      const { targetCompiler } = await import('../../driver/targets.js');
+      await import('../../driver/all-targets.js');
+      targetCompiler(opts.target); // an unknown target is a usage error before any work
       let filter: RegExp | undefined;
       if (opts.filter !== undefined) {
         try {

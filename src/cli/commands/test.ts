@@ -16,7 +16,9 @@ export function registerTest(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (path: string, opts: { data?: string; target: string; rtol?: number; atol?: number; json?: boolean }) => {
       const { loadTestCase, runCase } = await import('../../driver/test-case.js');
+      const { targetCompiler } = await import('../../driver/targets.js');
       await import('../../driver/all-targets.js');
+      targetCompiler(opts.target); // an unknown target is a usage error before any work
       const tc = loadTestCase(path, opts.data);
       const r = await runCase(tc, { target: opts.target, ...(opts.rtol !== undefined ? { rtol: opts.rtol } : {}), ...(opts.atol !== undefined ? { atol: opts.atol } : {}) });
       if (opts.json) ctx.printJson(r);

@@ -1,13 +1,14 @@
 // What a lowering rule sees: the ONNX node (attributes, operands), its opset, a builder that folds
 // constants, and helpers that turn every failure into an error naming the node and the op.
 import { AicError, fail, type ErrorCode } from '../../ir/error.js';
-import type { Graph, Node, Value } from '../../ir/graph.js';
+import type { Graph, Node, TensorType, Value } from '../../ir/graph.js';
 import { GraphBuilder, constantOf } from '../../ir/builder.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { isStatic, type Shape } from '../../ir/shape.js';
 
-/** Lowers a nested graph (an If branch, a Loop body) in the scope of the node being lowered. */
-export type SubgraphLowerer = (g: Graph) => Graph;
+/** Lowers a nested graph (an If branch, a Loop body) in the scope of the node being lowered; `inputTypes`
+ * re-types its inputs (null keeps one), and every node of the body is inferred again from them. */
+export type SubgraphLowerer = (g: Graph, inputTypes?: readonly (TensorType | null)[]) => Graph;
 
 export class LowerContext {
   /** Where prims go. Folding is on: ops on constants become constants. */
@@ -85,9 +86,10 @@ export class LowerContext {
     return a;
   }
 
-  /** Lower a graph attribute (a branch or a body) into prims, seeing this node's scope. */
-  lowerSubgraph(g: Graph): Graph {
-    return this.subgraphs(g);
+  /** Lower a graph attribute (a branch or a body) into prims, seeing this node's scope; `inputTypes`
+   * re-types the body's inputs (a Loop body typed from the Loop's operands), null keeping one. */
+  lowerSubgraph(g: Graph, inputTypes?: readonly (TensorType | null)[]): Graph {
+    return this.subgraphs(g, inputTypes);
   }
 
   shapeOf(v: Value): Shape {

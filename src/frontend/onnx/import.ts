@@ -73,7 +73,8 @@ class Importer {
     return this.opts.where ?? 'model';
   }
 
-  importGraph(gp: GraphProto, outer: ReadonlyMap<string, Value>, isMain: boolean): Graph {
+  /** `inputTypes`: for a body, the input types its node's operands imply (see OnnxOp.subgraphInputs). */
+  importGraph(gp: GraphProto, outer: ReadonlyMap<string, Value>, isMain: boolean, inputTypes?: readonly (TensorType | null)[]): Graph {
     const g = new Graph(gp.name || 'main');
     // Names visible here: the enclosing graphs' (captures), shadowed by this graph's own.
     const values = new Map<string, Value>(outer);
@@ -89,9 +90,9 @@ class Importer {
       const name = s.values?.name ?? '';
       values.set(name, named(b.const(this.tensor(() => tensorFromSparse(s, this.opts.readExternal), `sparse initializer '${name}'`)), name));
     }
-    for (const vi of gp.input) {
+    for (const [i, vi] of gp.input.entries()) {
       if (initNames.has(vi.name)) continue; // IR < 4 lists initializers as inputs too
-      const v = new Value(this.valueType(vi), vi.name);
+      const v = new Value(this.bodyInputType(vi, inputTypes?.[i] ?? null), vi.name);
       g.inputs.push(v);
       values.set(vi.name, v);
     }
@@ -118,12 +119,18 @@ class Importer {
     const opName = irOpName(domain, np.opType);
     ensureIrOp(opName, domain);
 
-    const attrs: Record<string, Attr> = { opset: A.int(opset) };
-    for (const a of np.attribute) attrs[a.name] = this.attr(a, values, describe);
     const operands = (): (Value | null)[] => np.input.map((name) => {
       if (name === '') return null;
       return lookup(name) ?? fail('E_MODEL', `${this.where()}: ${describe} reads '${name}', which is not defined`);
     });
+    // Bodies are imported last: their input types may follow from the operands and other attributes.
+    const attrs: Record<string, Attr> = { opset: A.int(opset) };
+    const isGraph = (a: AttributeProto): boolean => a.type === ATTRIBUTE_TYPE.GRAPH || a.type === ATTRIBUTE_TYPE.GRAPHS;
+    for (const a of np.attribute) if (!isGraph(a)) attrs[a.name] = this.attr(a, values, describe);
+    const bodyTypes = np.attribute.some(isGraph) && rule.subgraphInputs
+      ? rule.subgraphInputs(new Node(opName, operands(), [], attrs, origin), operands().map((v) => v?.type ?? null))
+      : {};
+    for (const a of np.attribute) if (isGraph(a)) attrs[a.name] = this.attr(a, values, describe, bodyTypes[a.name]);
 
     // Infer result types by lowering into a scratch graph. A rule that needs a graph input as a
     // constant may get it from `specialize`; the input then becomes a constant of this graph.
@@ -131,7 +138,7 @@ class Importer {
     const scratch = new GraphBuilder(new Graph('scratch'), { fold: true, origin });
     const probe = new Node(opName, inputs, [], attrs, origin);
     const specializeHook = isMain && this.opts.specialize ? (v: Value): Tensor | undefined => this.specializeInput(v, g, values) : undefined;
-    const ctx = new LowerContext(scratch, probe, opset, np.output.length, (sub) => lowerGraph(sub, new Map(), this.opsets), specializeHook);
+    const ctx = new LowerContext(scratch, probe, opset, np.output.length, (sub, types) => lowerGraph(sub, new Map(), this.opsets, types), specializeHook);
     let results: (Value | null)[];
     try {
       results = ctx.run(() => rule.lower(ctx));
@@ -180,7 +187,7 @@ class Importer {
     return t;
   }
 
-  private attr(a: AttributeProto, scope: ReadonlyMap<string, Value>, describe: string): Attr {
+  private attr(a: AttributeProto, scope: ReadonlyMap<string, Value>, describe: string, bodyTypes?: readonly (TensorType | null)[]): Attr {
     const where = `${describe} attribute ${a.name}`;
     const text = (s: Uint8Array): string => new TextDecoder().decode(s);
     const int = (v: Parameters<typeof int64ToNumber>[0]): number => {
@@ -201,7 +208,7 @@ class Importer {
       case ATTRIBUTE_TYPE.STRINGS: return A.strings(a.strings.map(text));
       case ATTRIBUTE_TYPE.TENSOR: return A.tensor(this.tensor(() => tensorFromProto(a.t!, this.opts.readExternal), where));
       case ATTRIBUTE_TYPE.SPARSE_TENSOR: return A.tensor(this.tensor(() => tensorFromSparse(a.sparseTensor!, this.opts.readExternal), where));
-      case ATTRIBUTE_TYPE.GRAPH: return A.graph(this.importGraph(a.g!, scope, false));
+      case ATTRIBUTE_TYPE.GRAPH: return A.graph(this.importGraph(a.g!, scope, false, bodyTypes));
       case ATTRIBUTE_TYPE.GRAPHS: return A.graphs(a.graphs.map((sub) => this.importGraph(sub, scope, false)));
       default:
         return fail('E_UNSUPPORTED', `${this.where()}: ${where} has attribute type ${a.type}, which aic does not read`);
@@ -215,6 +222,19 @@ class Importer {
       if (e instanceof AicError) throw e.withContext(`${this.where()}, ${what}`);
       throw e;
     }
+  }
+
+  /** A body input's type: as declared when that is complete (a dtype and static dims), else the type the
+   * node's operands imply, else as declared (unknown dims become fresh symbols). */
+  private bodyInputType(vi: ValueInfoProto, implied: TensorType | null): TensorType {
+    if (!implied) return this.valueType(vi);
+    const t = vi.type?.tensorType;
+    const complete = t && t.shape && t.shape.dim.every((d) => d.value === 'dimValue');
+    if (complete) {
+      const declared = this.valueType(vi);
+      if (declared.dtype === implied.dtype && declared.shape.length === implied.shape.length) return declared;
+    }
+    return implied;
   }
 
   private valueType(vi: ValueInfoProto): TensorType {
@@ -329,7 +349,7 @@ function ensureIrOp(name: string, domain: string): void {
       const opset = node.int('opset');
       const rule = findOnnxOp(domain, type, opset) ?? fail('E_UNSUPPORTED', `${node.describe()}: no rule for opset ${opset}`);
       const b = new GraphBuilder(new Graph('scratch'), { fold: true, origin: node.origin });
-      const ctx = new LowerContext(b, node, opset, node.outputs.length, (sub) => sub);
+      const ctx = new LowerContext(b, node, opset, node.outputs.length, (sub, types) => (types ? lowerGraph(sub, new Map(), undefined, types) : sub));
       const results = ctx.run(() => rule.lower(ctx));
       return node.outputs.map((o, i) => results[i]?.type ?? o.type);
     },

@@ -3,7 +3,7 @@
 // in the scope of their node, so captured values map to their lowered versions.
 import { fail } from '../../ir/error.js';
 import { A, type Attr, type Attrs } from '../../ir/attr.js';
-import { Graph, Node, Value } from '../../ir/graph.js';
+import { Graph, Node, Value, type TensorType } from '../../ir/graph.js';
 import { GraphBuilder } from '../../ir/builder.js';
 import { LowerContext } from './context.js';
 import { DEFAULT_DOMAIN, findOnnxOp } from './registry.js';
@@ -14,18 +14,20 @@ export function domainOfDialect(dialect: string): string {
   return dialect.replace(/^onnx_/, 'ai.onnx.').replace(/_/g, '.');
 }
 
-/** Lower `g`; `outer` maps values of enclosing graphs to their lowered versions. */
-export function lowerGraph(g: Graph, outer: ReadonlyMap<Value, Value>, opsets?: ReadonlyMap<string, number>): Graph {
+/** Lower `g`; `outer` maps values of enclosing graphs to their lowered versions; `inputTypes` re-types
+ * g's inputs (a body typed from its Loop's operands), null keeping the declared type. */
+export function lowerGraph(g: Graph, outer: ReadonlyMap<Value, Value>, opsets?: ReadonlyMap<string, number>,
+  inputTypes?: readonly (TensorType | null)[]): Graph {
   const out = new Graph(g.name);
   const map = new Map<Value, Value>(outer);
   const get = (v: Value | null): Value | null => (v ? map.get(v) ?? v : null);
-  for (const v of g.inputs) {
-    const nv = new Value(v.type, v.name);
+  for (const [i, v] of g.inputs.entries()) {
+    const nv = new Value(inputTypes?.[i] ?? v.type, v.name);
     out.inputs.push(nv);
     map.set(v, nv);
   }
   const b = new GraphBuilder(out, { fold: true });
-  const lowerSub = (sub: Graph): Graph => lowerGraph(sub, map, opsets);
+  const lowerSub = (sub: Graph, types?: readonly (TensorType | null)[]): Graph => lowerGraph(sub, map, opsets, types);
   for (const node of g.nodes) {
     b.origin = node.origin;
     const inputs = node.inputs.map(get);
@@ -60,7 +62,7 @@ function lowerAttrs(attrs: Attrs, lowerSub: (g: Graph) => Graph): Attrs {
       out[k] = A.graph(lowerSub(a.value));
       changed = true;
     } else if (a.kind === 'graphs') {
-      out[k] = A.graphs(a.value.map(lowerSub));
+      out[k] = A.graphs(a.value.map((sub) => lowerSub(sub)));
       changed = true;
     } else out[k] = a;
   }

@@ -1,7 +1,7 @@
 // The ONNX op table. An ONNX op is one entry: its domain, type, the opset versions it covers, and its
 // decomposition into prims. Type inference at import is the decomposition run on the operand types
 // (with constant folding), so an op's shape rules and its semantics cannot disagree.
-import type { Value } from '../../ir/graph.js';
+import type { Node, TensorType, Value } from '../../ir/graph.js';
 import type { LowerContext } from './context.js';
 
 export const DEFAULT_DOMAIN = '';
@@ -9,6 +9,11 @@ export const ML_DOMAIN = 'ai.onnx.ml';
 
 /** The newest default-domain opset this version of aic knows. */
 export const MAX_OPSET = 28;
+
+/** The newest opset of each domain aic knows (where an op's range is open, it reaches this). */
+export const NEWEST_OPSET: Readonly<Record<string, number>> = {
+  '': MAX_OPSET, 'ai.onnx.ml': 5, 'ai.onnx.preview.training': 1, 'ai.onnx.preview': 1,
+};
 
 export interface OnnxOp {
   /** '' for the default domain (ai.onnx), else e.g. 'ai.onnx.ml'. */
@@ -20,6 +25,10 @@ export interface OnnxOp {
   /** Decompose ctx.node into prims with ctx.b; one value per ONNX output (null where an optional
    * output cannot be produced and is not used). */
   lower(ctx: LowerContext): (Value | null)[];
+  /** For ops with bodies (Loop, Scan): the types of a body's inputs that follow from the operands, by
+   * graph attribute name (null: keep the declared type). `node` holds the other attributes. The importer
+   * gives these to body inputs declared without a type or with a non-static shape. */
+  subgraphInputs?(node: Node, operands: readonly (TensorType | null)[]): Readonly<Record<string, readonly (TensorType | null)[]>>;
 }
 
 const table = new Map<string, OnnxOp[]>();

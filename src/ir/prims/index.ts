@@ -7,6 +7,7 @@ import './movement.js';
 import './indexing.js';
 import './dot.js';
 import './source.js';
+import './structured.js';
 
 export { UNARY_PRIMS, BINARY_PRIMS } from './elementwise.js';
 export { castTensor, toBytes, fromBytes } from './select.js';

@@ -2,25 +2,31 @@
 // Formulas of several prims on f16/bf16 run in f32 and round once (inF32), as ONNX Runtime does.
 import type { GraphBuilder } from '../../../ir/builder.js';
 import type { Value } from '../../../ir/graph.js';
-import { isFloat } from '../../../ir/dtype.js';
+import { DTYPE_INFO, isFloat } from '../../../ir/dtype.js';
+import { broadcastsTo } from '../../../ir/shape.js';
 import type { LowerContext } from '../context.js';
 import { defineOnnxOps, type OnnxOp } from '../registry.js';
-import { inF32, log1p } from './elementwise.js';
+import { expm1, inF32, log1p } from './elementwise.js';
 
 /** An activation with its attributes, computed in f32 for f16/bf16. */
 const act = (type: string, since: number, f: (b: GraphBuilder, x: Value, ctx: LowerContext) => Value): OnnxOp => ({
   type, since, lower: (ctx) => [inF32(ctx.b, ctx.arg(0), (x) => f(ctx.b, x, ctx))],
 });
 
-const sigmoid = (b: GraphBuilder, x: Value): Value => b.recip(b.add(b.like(x, 1), b.exp(b.neg(x))));
+/** sigmoid = 1/(1 + e^{−x}), as e^x/(1 + e^x) for x < 0 so that the far negative tail keeps its precision. */
+function sigmoid(b: GraphBuilder, x: Value): Value {
+  const e = b.exp(b.neg(b.abs(x)));
+  const r = b.recip(b.add(b.like(x, 1), e));
+  return b.where(b.lt(x, b.like(x, 0)), b.mul(e, r), r);
+}
 
 /** softplus = max(x, 0) + log1p(e^{−|x|}): no overflow for large x, full accuracy for very negative x. */
 const softplus = (b: GraphBuilder, x: Value): Value =>
   b.add(b.max(x, b.like(x, 0)), log1p(b, b.exp(b.neg(b.abs(x)))));
 
-/** alpha·(e^x − 1) where x < 0 (x elsewhere), as the reference computes it. */
+/** alpha·(e^x − 1) where x < 0, x elsewhere. */
 const elu = (b: GraphBuilder, x: Value, alpha: number): Value =>
-  b.where(b.lt(x, b.like(x, 0)), b.mul(b.like(x, alpha), b.sub(b.exp(x), b.like(x, 1))), x);
+  b.where(b.lt(x, b.like(x, 0)), b.mul(b.like(x, alpha), expm1(b, x)), x);
 
 /** PRelu: the slope broadcasts to x. Before opset 7 a 1-D slope of x's channel count is per channel. */
 function prelu(ctx: LowerContext): Value {
@@ -30,21 +36,25 @@ function prelu(ctx: LowerContext): Value {
   if (ctx.opset < 7 && slope.shape.length === 1 && x.shape.length > 2 && slope.shape[0] !== 1 && slope.shape[0] === x.shape[1]) {
     slope = b.reshape(slope, [slope.shape[0]!, ...new Array<number>(x.shape.length - 2).fill(1)]);
   }
+  if (!broadcastsTo(slope.shape, x.shape)) ctx.fail(`slope of shape [${slope.shape.join(',')}] does not broadcast to X of shape [${x.shape.join(',')}]`);
   return b.where(b.lt(x, b.like(x, 0)), b.mul(x, slope), x);
 }
 
 /** Shrink: x + bias below −lambd, x − bias above lambd, 0 between. Integer x compares with the
- * thresholds rounded inward, which is the same test. */
+ * thresholds rounded inward, which is the same test (and unsigned x is never below a negative one). */
 function shrink(ctx: LowerContext): Value {
   const { b } = ctx;
   const x = ctx.arg(0);
   const lambd = ctx.node.float('lambd', 0.5);
   const bias = ctx.node.float('bias', 0);
   const int = !isFloat(x.dtype);
-  const lo = b.like(x, int ? Math.ceil(-lambd) : -lambd);
-  const hi = b.like(x, int ? Math.floor(lambd) : lambd);
+  const lo = int ? Math.ceil(-lambd) : -lambd;
+  const hi = int ? Math.floor(lambd) : lambd;
   const bv = b.like(x, int ? Math.trunc(bias) : bias);
-  return b.where(b.lt(x, lo), b.add(x, bv), b.where(b.lt(hi, x), b.sub(x, bv), b.like(x, 0)));
+  const zero = b.like(x, 0);
+  const above = b.where(b.lt(b.like(x, hi), x), b.sub(x, bv), zero);
+  if (DTYPE_INFO[x.dtype].kind === 'uint' && lo <= 0) return above;
+  return b.where(b.lt(x, b.like(x, lo)), b.add(x, bv), above);
 }
 
 /** Dropout at inference is the identity with an all-true mask; so is training mode with ratio 0.
@@ -78,7 +88,7 @@ defineOnnxOps(
   act('Celu', 12, (b, x, ctx) => {
     const alpha = ctx.node.float('alpha', 1);
     // max(0, x) + min(0, alpha·(e^{x/alpha} − 1))
-    const neg = b.mul(b.like(x, alpha), b.sub(b.exp(b.div(x, b.like(x, alpha))), b.like(x, 1)));
+    const neg = b.mul(b.like(x, alpha), expm1(b, b.div(x, b.like(x, alpha))));
     return b.add(b.max(x, b.like(x, 0)), b.min(neg, b.like(x, 0)));
   }),
   act('Sigmoid', 1, sigmoid),

@@ -29,6 +29,16 @@ export function log1p(b: GraphBuilder, u: Value): Value {
   return b.where(b.eq(w, one), u, b.where(b.lt(u, b.like(u, Infinity)), corrected, lw));
 }
 
+/** e^x − 1, accurate near 0 (Kahan: (u − 1)·x / log u with u = e^x rounded). */
+export function expm1(b: GraphBuilder, x: Value): Value {
+  const one = b.like(x, 1);
+  const u = b.exp(x);
+  const um1 = b.sub(u, one);
+  const corrected = b.mul(um1, b.div(x, b.log(u)));
+  // u = 1: x itself; u = 0 (x ≪ 0): −1; u = inf (or NaN): u − 1.
+  return b.where(b.eq(u, one), x, b.where(b.eq(um1, b.neg(one)), um1, b.where(b.lt(u, b.like(x, Infinity)), corrected, um1)));
+}
+
 /** x with the sign of s where s < 0 (x is non-negative): how odd functions are built from |x|. */
 export function withSignOf(b: GraphBuilder, s: Value, x: Value): Value {
   return b.where(b.lt(s, b.like(s, 0)), b.neg(x), x);
@@ -91,22 +101,26 @@ const variadic = (type: string, f: (b: GraphBuilder, x: Value, y: Value) => Valu
 
 // ---- formulas ----
 
-const LN2 = Math.LN2;
+/** e^{|x|}/2 as e^{|x|/2}·(½·e^{|x|/2}): finite wherever the result is, and no rounding of |x| − ln 2. */
+function halfExpAbs(b: GraphBuilder, x: Value): Value {
+  const e = b.exp(b.mul(b.abs(x), b.like(x, 0.5)));
+  return b.mul(e, b.mul(e, b.like(x, 0.5)));
+}
 
-/** sinh: 2t/((1−t)(1+t)) with t = tanh(x/2) below |x| = 1 (no cancellation), e^{|x|−ln2} − e^{−|x|−ln2} above. */
+/** sinh: 2t/((1−t)(1+t)) with t = tanh(x/2) below |x| = 1 (no cancellation), ±(h − 1/(4h)) with
+ * h = e^{|x|}/2 above. */
 function sinh(b: GraphBuilder, x: Value): Value {
   const one = b.like(x, 1);
   const t = b.tanh(b.mul(x, b.like(x, 0.5)));
   const small = b.div(b.add(t, t), b.mul(b.sub(one, t), b.add(one, t)));
-  const a = b.abs(x);
-  const h = b.exp(b.sub(a, b.like(x, LN2)));
+  const h = halfExpAbs(b, x);
   const big = withSignOf(b, x, b.sub(h, b.div(b.like(x, 0.25), h)));
-  return b.where(b.lt(a, one), small, big);
+  return b.where(b.lt(b.abs(x), one), small, big);
 }
 
-/** cosh = e^{|x|−ln2} + e^{−|x|−ln2}: finite up to where cosh itself overflows. */
+/** cosh = h + 1/(4h) with h = e^{|x|}/2. */
 function cosh(b: GraphBuilder, x: Value): Value {
-  const h = b.exp(b.sub(b.abs(x), b.like(x, LN2)));
+  const h = halfExpAbs(b, x);
   return b.add(h, b.div(b.like(x, 0.25), h));
 }
 
@@ -120,11 +134,11 @@ function asinh(b: GraphBuilder, x: Value): Value {
   return withSignOf(b, x, b.where(b.lt(a, one), small, big));
 }
 
-/** acosh x = log1p((x−1) + √((x−1)(x+1))) below 2; log x + log(1 + √(1 − 1/x²)) above. */
+/** acosh x = log1p((x−1) + √(x−1)·√(x+1)) below 2 (NaN below 1); log x + log(1 + √(1 − 1/x²)) above. */
 function acosh(b: GraphBuilder, x: Value): Value {
   const one = b.like(x, 1);
   const xm1 = b.sub(x, one);
-  const small = log1p(b, b.add(xm1, b.sqrt(b.mul(xm1, b.add(x, one)))));
+  const small = log1p(b, b.add(xm1, b.mul(b.sqrt(xm1), b.sqrt(b.add(x, one)))));
   const big = b.add(b.log(x), b.log(b.add(one, b.sqrt(b.sub(one, b.recip(b.mul(x, x)))))));
   return b.where(b.lt(x, b.like(x, 2)), small, big);
 }

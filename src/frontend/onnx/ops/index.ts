@@ -4,6 +4,8 @@ import './activation.js';
 import './reduce.js';
 import './norm.js';
 import './nn.js';
+import './conv.js';
+import './pool.js';
 import './shape.js';
 import './matmul.js';
 import './indexing.js';

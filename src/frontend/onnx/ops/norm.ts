@@ -60,7 +60,9 @@ defineOnnxOps(
       if (axes.length > 1 && !dims.every((d) => typeof d === 'number')) ctx.unsupported('flattening symbolic dims');
       const flat = axes.length > 1 ? b.reshape(x, [...x.shape.slice(0, axis), (dims as number[]).reduce((p, d) => p * d, 1)]) : x;
       const first = b.op1('prim.argmax', [flat], { axis: A.int(axis), keepdims: A.int(1) });
-      const hot = b.eq(b.iota('i64', flat.shape, axis), first);
+      // The index ramp has extent 1 off the axis (a small constant once folded); eq broadcasts it.
+      const ramp = b.iota('i64', flat.shape.map((d, i) => (i === axis ? d : 1)), axis);
+      const hot = b.eq(ramp, first);
       return [b.reshape(b.cast(hot, x.dtype), x.shape)];
     },
   },

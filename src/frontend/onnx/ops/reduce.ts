@@ -22,7 +22,7 @@ export function reduce(b: GraphBuilder, kind: ReduceKind, x: Value, axes: readon
 
 /** How many elements a reduction over `axes` combines, as a scalar of x's dtype (from the run-time
  * shape where a reduced dim is symbolic). */
-export function countOf(b: GraphBuilder, x: Value, axes: readonly number[]): Value {
+function countOf(b: GraphBuilder, x: Value, axes: readonly number[]): Value {
   const dims = axes.map((a) => x.shape[a]!);
   if (dims.every((d): d is number => typeof d === 'number')) return b.like(x, dims.reduce((p, d) => p * d, 1));
   const shape = b.op1('prim.shape', [x]);
@@ -35,7 +35,7 @@ export function mean(b: GraphBuilder, x: Value, axes: readonly number[], keep: b
 }
 
 /** Where v is finite (not ±inf, not NaN): v - v is 0 exactly there. */
-export const finite = (b: GraphBuilder, v: Value): Value => b.eq(b.sub(v, v), b.like(v, 0));
+const finite = (b: GraphBuilder, v: Value): Value => b.eq(b.sub(v, v), b.like(v, 0));
 
 /** Run a float-only formula on any numeric dtype: integers go through f64 and convert back (truncating). */
 function inFloat(b: GraphBuilder, x: Value, f: (x: Value) => Value): Value {
@@ -108,7 +108,7 @@ defineOnnxOps(argReduction('ArgMax', 'argmax'), argReduction('ArgMin', 'argmin')
  * the shift filling with the identity. Exact for integers (they wrap as a sequential scan would) and it
  * keeps infinities and NaN where a sequential scan has them. `reverse` scans from the end.
  */
-export function scan(b: GraphBuilder, op: 'add' | 'mul', x: Value, axis: number, n: number, reverse: boolean): Value {
+function scan(b: GraphBuilder, op: 'add' | 'mul', x: Value, axis: number, n: number, reverse: boolean): Value {
   let y = x;
   for (let d = 1; d < n; d *= 2) y = b.binary(op, y, shiftAlong(b, y, axis, d, reverse, op === 'add' ? 0 : 1));
   return y;
@@ -131,7 +131,7 @@ const cumulative = (type: string, since: number, op: 'add' | 'mul'): OnnxOp => (
     const x = ctx.arg(0);
     const [a] = ctx.constInts(1, 'axis') ?? ctx.fail('the axis input is required');
     const axis = ctx.axis(a ?? ctx.fail('axis is empty'), x.shape.length);
-    const dim = x.shape[axis]!;
+    const dim = x.shape[axis] ?? ctx.fail('a scalar has no axis to scan');
     const n = typeof dim === 'number' ? dim : ctx.unsupported(`scanning along the symbolic dim ${dim}`);
     const reverse = ctx.node.int('reverse', 0) !== 0;
     const start = ctx.node.int('exclusive', 0) !== 0 ? shiftAlong(ctx.b, x, axis, 1, reverse, op === 'add' ? 0 : 1) : x;
