@@ -6,6 +6,8 @@ import type { Graph } from '../ir/graph.js';
 import type { ImportedModel } from '../frontend/onnx/import.js';
 import { optimizeModel } from './pipeline.js';
 import { interpret } from '../runtime/interpreter.js';
+import { ProgramRunner } from '../kernel/interpreter.js';
+import { compileKir } from './kir.js';
 
 export interface CompiledModel {
   /** Run on inputs in the order of the compiled graph's inputs. */
@@ -41,4 +43,10 @@ export function lowerModel(model: ImportedModel, target = 'interp'): Graph {
 registerTarget('interp', async (model) => {
   const g = lowerModel(model);
   return { run: async (inputs) => interpret(g, inputs) };
+});
+
+// The scheduled Program on the kernel-IR interpreter: lower → schedule → plan → run.
+registerTarget('kir', async (model) => {
+  const runner = new ProgramRunner(compileKir(lowerModel(model, 'kir')).program);
+  return { run: async (inputs) => runner.run(inputs) };
 });

@@ -71,7 +71,8 @@ export class GraphBuilder {
   /** Append a node; returns its results. */
   op(op: string, inputs: (Value | null)[], attrs: Attrs = {}, declared?: readonly TensorType[]): Value[] {
     const node = createNode(op, inputs, attrs, declared, this.origin);
-    if (this.fold && op !== 'prim.const') {
+    // Sources (const, iota) stay as they are: an iota is free in a kernel, a dense constant is not.
+    if (this.fold && inputs.length > 0) {
       const folded = this.tryFold(node);
       if (folded) return folded;
     }

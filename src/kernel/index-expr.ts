@@ -74,8 +74,16 @@ export const ix = {
   },
 };
 
-/** A size as an index expression: a number, or a symbol name. */
-export const dimExpr = (d: number | string): IndexExpr => (typeof d === 'number' ? ix.c(d) : ix.sym(d));
+/** A size as an index expression: a number, a symbol name, or a polynomial of symbols as src/ir/dim-expr.ts
+ * writes them (`2*N*T+1`, `N+-3`). */
+export function dimExpr(d: number | string): IndexExpr {
+  if (typeof d === 'number') return ix.c(d);
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(d)) return ix.sym(d);
+  return ix.add(...d.split('+').map((term) => ix.mul(...term.split('*').map((f) => {
+    const t = f.trim();
+    return /^-?\d+$/.test(t) ? ix.c(Number(t)) : ix.sym(t);
+  }))));
+}
 
 /** Row-major flat index of a multi-index into a shape (symbolic dims allowed). */
 export function flatten(idx: readonly IndexExpr[], shape: readonly (number | string)[]): IndexExpr {
@@ -357,6 +365,13 @@ class Poly {
     return this.terms.size === 0;
   }
 
+  clone(): Poly {
+    const p = new Poly();
+    for (const [k, t] of this.terms) p.terms.set(k, { coeff: t.coeff, atoms: t.atoms });
+    p.konst = this.konst;
+    return p;
+  }
+
   /** The single atom this polynomial is (coefficient 1, no constant), if it is one. */
   soleAtom(): IndexExpr | undefined {
     if (this.konst !== 0 || this.terms.size !== 1) return undefined;
@@ -386,15 +401,33 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
+/** Per extents: the polynomial of each expression `simplify` returned (simplifying it again changes
+ * nothing), and the range of each atom. A kernel emitter keeps one extents function, so these live as
+ * long as it does. */
+interface SimplifierCache {
+  readonly polys: WeakMap<IndexExpr, Poly>;
+  readonly ranges: WeakMap<IndexExpr, Range>;
+}
+const caches = new WeakMap<Extents, SimplifierCache>();
+
 /** An expression in normal form: equal expressions (for the loop ranges given) tend to print alike. */
 export function simplify(e: IndexExpr, extents: Extents = NO_EXTENTS): IndexExpr {
-  return new Simplifier(extents).poly(e).toExpr();
+  if (e.kind === 'const' || e.kind === 'var' || e.kind === 'sym' || e.kind === 'ref') return e;
+  let cache = caches.get(extents);
+  if (!cache) caches.set(extents, (cache = { polys: new WeakMap(), ranges: new WeakMap() }));
+  if (cache.polys.has(e)) return e;
+  const p = new Simplifier(extents, cache).poly(e);
+  const out = p.toExpr();
+  cache.polys.set(out, p);
+  return out;
 }
 
 class Simplifier {
-  constructor(private readonly extents: Extents) {}
+  constructor(private readonly extents: Extents, private readonly cache: SimplifierCache) {}
 
   poly(e: IndexExpr): Poly {
+    const hit = this.cache.polys.get(e);
+    if (hit) return hit.clone();
     switch (e.kind) {
       case 'const': return Poly.of(e.value);
       case 'var': case 'sym': case 'ref': return Poly.atom(e);
@@ -414,7 +447,20 @@ class Simplifier {
   }
 
   private range(p: Poly): Range {
-    return rangeOf(p.toExpr(), this.extents);
+    let lo = p.konst;
+    let hi = p.konst;
+    for (const t of p.terms.values()) {
+      let r: Range = { lo: t.coeff, hi: t.coeff };
+      for (const a of t.atoms) {
+        let x = this.cache.ranges.get(a);
+        if (!x) this.cache.ranges.set(a, (x = rangeOf(a, this.extents)));
+        const c = [mulBound(r.lo, x.lo), mulBound(r.lo, x.hi), mulBound(r.hi, x.lo), mulBound(r.hi, x.hi)];
+        r = { lo: Math.min(...c), hi: Math.max(...c) };
+      }
+      lo += r.lo;
+      hi += r.hi;
+    }
+    return { lo: Number.isNaN(lo) ? -Infinity : lo, hi: Number.isNaN(hi) ? Infinity : hi };
   }
 
   /** Floor division. */
@@ -428,8 +474,10 @@ class Simplifier {
       const q = new Poly();
       const r = new Poly();
       for (const t of a.terms.values()) {
-        if (t.coeff % c === 0) q.addTerm(t.coeff / c, t.atoms);
-        else r.addTerm(t.coeff, t.atoms);
+        // k*x = c*trunc(k/c)*x + (k mod c)*x: the first part leaves the division.
+        const k = Math.trunc(t.coeff / c);
+        if (k !== 0) q.addTerm(k, t.atoms);
+        if (t.coeff - k * c !== 0) r.addTerm(t.coeff - k * c, t.atoms);
       }
       const qk = Math.floor(a.konst / c);
       q.konst = qk;
@@ -490,7 +538,8 @@ class Simplifier {
       if (a.isConst()) return Poly.of(floorMod(a.konst, c));
       const r = new Poly();
       for (const t of a.terms.values()) {
-        if (t.coeff % c !== 0) r.addTerm(t.coeff, t.atoms); // (c*k*x + r) % c = r % c
+        const rest = t.coeff - Math.trunc(t.coeff / c) * c; // (c*k*x + r*x) % c = (r*x) % c
+        if (rest !== 0) r.addTerm(rest, t.atoms);
       }
       r.konst = floorMod(a.konst, c);
       if (r.isConst()) return Poly.of(r.konst);

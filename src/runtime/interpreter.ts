@@ -7,6 +7,7 @@ import { formatType, subgraphsOf, type Graph, type Node, type Value } from '../i
 import { formatShape, type Shape } from '../ir/shape.js';
 import { Tensor } from '../ir/tensor.js';
 import '../ir/prims/index.js';
+import { evalDim, isPlainSymbol } from '../ir/dim-expr.js';
 
 /** Run-time sizes of symbolic dims. A subgraph run gets a child table: it sees the sizes bound outside,
  * and the symbols it binds itself (a loop body's varying sizes) live only for that run. */
@@ -31,8 +32,7 @@ class SymbolTable {
 
   resolve(shape: Shape, where: string): number[] {
     return shape.map((d) => {
-      if (typeof d === 'number') return d;
-      const s = this.lookup(d);
+      const s = evalDim(d, (sym) => this.lookup(sym));
       if (s === undefined) fail('E_RUNTIME', `${where}: the size of dim ${d} is not known at this point`);
       return s;
     });
@@ -42,9 +42,13 @@ class SymbolTable {
   match(declared: Shape, actual: readonly number[], where: string): void {
     if (declared.length !== actual.length) fail('E_RUNTIME', `${where}: expected rank ${declared.length}, got shape ${formatShape(actual)}`);
     declared.forEach((d, i) => {
-      if (typeof d === 'number') {
-        if (d !== actual[i]) fail('E_RUNTIME', `${where}: expected shape ${formatShape(declared)}, got ${formatShape(actual)}`);
-      } else this.bind(d, actual[i]!, where);
+      if (isPlainSymbol(d)) {
+        this.bind(d, actual[i]!, where);
+        return;
+      }
+      // A number, or an expression of symbols (N*128) checked once its symbols are bound.
+      const want = evalDim(d, (sym) => this.lookup(sym));
+      if (want !== undefined && want !== actual[i]) fail('E_RUNTIME', `${where}: expected shape ${formatShape(declared)}, got ${formatShape(actual)}`);
     });
   }
 }

@@ -60,6 +60,29 @@ export function nodeModel(op: string, opset: number, attrs: Record<string, AttrV
   })).finish();
 }
 
+/** A node of a hand-written graph: op, input names, output names, attributes. */
+export interface GraphNode { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, AttrValue> }
+
+/** The bytes of a model with several nodes; `inputs` and `inits` are keyed by name. */
+export function graphModel(opset: number, nodes: GraphNode[], inputs: Record<string, Operand>, outputs: string[]): Uint8Array {
+  const valueInfo = (name: string, dtype: DType, dims: readonly Dim[]): object => ({
+    name,
+    type: { tensorType: { elemType: DTYPE_INFO[dtype].onnx, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  });
+  const entries = Object.entries(inputs);
+  return onnx.ModelProto.encode(onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: opset }],
+    graph: {
+      name: 'g',
+      node: nodes.map((n) => ({ opType: n.op, input: n.inputs, output: n.outputs, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)) })),
+      input: entries.flatMap(([name, o]) => (o.init ? [] : [valueInfo(name, o.value.dtype, o.dims ?? o.value.shape)])),
+      initializer: entries.flatMap(([name, o]) => (o.init ? [tensorProto(o.value, name)] : [])),
+      output: outputs.map((name) => ({ name })),
+    },
+  })).finish();
+}
+
 export function importNode(op: string, opset: number, attrs: Record<string, AttrValue>, operands: (Operand | null)[], outputs = 1): ImportedModel {
   return importModel(decodeModelProto(nodeModel(op, opset, attrs, operands, outputs), `${op}.onnx`));
 }

@@ -65,6 +65,8 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
 
 class Importer {
   readonly specialized: string[] = [];
+  /** Where each imported body came from, to import it again with other input types. */
+  private readonly bodySources = new WeakMap<Graph, { proto: GraphProto; scope: ReadonlyMap<string, Value> }>();
   private symbolCount = 0;
 
   constructor(private readonly opsets: ReadonlyMap<string, number>, private readonly opts: ImportOptions) {}
@@ -130,7 +132,12 @@ class Importer {
     const bodyTypes = np.attribute.some(isGraph) && rule.subgraphInputs
       ? rule.subgraphInputs(new Node(opName, operands(), [], attrs, origin), operands().map((v) => v?.type ?? null))
       : {};
-    for (const a of np.attribute) if (isGraph(a)) attrs[a.name] = this.attr(a, values, describe, bodyTypes[a.name]);
+    for (const a of np.attribute) {
+      if (!isGraph(a)) continue;
+      const types = bodyTypes[a.name];
+      // A body the op will not run stays out (it may not even type-check for these operands).
+      attrs[a.name] = types === 'unused' ? A.graph(new Graph(a.g?.name || a.name)) : this.attr(a, values, describe, types);
+    }
 
     // Infer result types by lowering into a scratch graph. A rule that needs a graph input as a
     // constant may get it from `specialize`; the input then becomes a constant of this graph.
@@ -138,7 +145,12 @@ class Importer {
     const scratch = new GraphBuilder(new Graph('scratch'), { fold: true, origin });
     const probe = new Node(opName, inputs, [], attrs, origin);
     const specializeHook = isMain && this.opts.specialize ? (v: Value): Tensor | undefined => this.specializeInput(v, g, values) : undefined;
-    const ctx = new LowerContext(scratch, probe, opset, np.output.length, (sub, types) => lowerGraph(sub, new Map(), this.opsets, types), specializeHook);
+    // A rule may lower a body with other input types than it was imported with (a Loop-carried value
+    // whose shape changes); import folded shape arithmetic of the old types, so import it again.
+    const retyped = new Map<Graph, Graph>();
+    const lowerSub = (sub: Graph, types?: readonly (TensorType | null)[]): Graph =>
+      lowerGraph(types ? this.retypedBody(sub, types, retyped) : sub, new Map(), this.opsets, types);
+    const ctx = new LowerContext(scratch, probe, opset, np.output.length, lowerSub, specializeHook);
     let results: (Value | null)[];
     try {
       results = ctx.run(() => rule.lower(ctx));
@@ -164,6 +176,10 @@ class Importer {
       return;
     }
     const types: TensorType[] = np.output.map((_, i) => results[i]?.type ?? { dtype: 'f32', shape: [0] });
+    for (const [k, a] of Object.entries(attrs)) {
+      const latest = a.kind === 'graph' ? retyped.get(a.value) : undefined;
+      if (latest) attrs[k] = A.graph(latest);
+    }
     const node = new Node(opName, inputs, types, attrs, origin);
     g.nodes.push(node);
     np.output.forEach((name, i) => {
@@ -208,11 +224,29 @@ class Importer {
       case ATTRIBUTE_TYPE.STRINGS: return A.strings(a.strings.map(text));
       case ATTRIBUTE_TYPE.TENSOR: return A.tensor(this.tensor(() => tensorFromProto(a.t!, this.opts.readExternal), where));
       case ATTRIBUTE_TYPE.SPARSE_TENSOR: return A.tensor(this.tensor(() => tensorFromSparse(a.sparseTensor!, this.opts.readExternal), where));
-      case ATTRIBUTE_TYPE.GRAPH: return A.graph(this.importGraph(a.g!, scope, false, bodyTypes));
+      case ATTRIBUTE_TYPE.GRAPH: {
+        const g = this.importGraph(a.g!, scope, false, bodyTypes);
+        this.bodySources.set(g, { proto: a.g!, scope: new Map(scope) });
+        return A.graph(g);
+      }
       case ATTRIBUTE_TYPE.GRAPHS: return A.graphs(a.graphs.map((sub) => this.importGraph(sub, scope, false)));
       default:
         return fail('E_UNSUPPORTED', `${this.where()}: ${where} has attribute type ${a.type}, which aic does not read`);
     }
+  }
+
+  /** `body` imported again with other input types, when they differ from those it has (see importNode). */
+  private retypedBody(body: Graph, types: readonly (TensorType | null)[], retyped: Map<Graph, Graph>): Graph {
+    const current = retyped.get(body) ?? body;
+    const same = current.inputs.every((v, i) => {
+      const t = types[i];
+      return !t || (t.dtype === v.dtype && t.shape.length === v.shape.length && t.shape.every((d, j) => d === v.shape[j]));
+    });
+    const source = this.bodySources.get(body);
+    if (same || !source) return current;
+    const g = this.importGraph(source.proto, source.scope, false, current.inputs.map((v, i) => types[i] ?? v.type));
+    retyped.set(body, g);
+    return g;
   }
 
   private tensor(f: () => Tensor, what: string): Tensor {
@@ -351,7 +385,15 @@ function ensureIrOp(name: string, domain: string): void {
       const b = new GraphBuilder(new Graph('scratch'), { fold: true, origin: node.origin });
       const ctx = new LowerContext(b, node, opset, node.outputs.length, (sub, types) => (types ? lowerGraph(sub, new Map(), undefined, types) : sub));
       const results = ctx.run(() => rule.lower(ctx));
-      return node.outputs.map((o, i) => results[i]?.type ?? o.type);
+      // A dim only the data decides (NonZero's count) is a fresh symbol in every run of the rule: where the
+      // node declares a symbol there, keep the declared one.
+      const operandSyms = new Set(node.inputs.flatMap((v) => v?.shape.filter((d) => typeof d === 'string') ?? []));
+      return node.outputs.map((o, i) => {
+        const t = results[i]?.type;
+        if (!t) return o.type;
+        const fresh = (d: Dim, j: number): boolean => typeof d === 'string' && !operandSyms.has(d) && typeof o.shape[j] === 'string';
+        return t.shape.some(fresh) ? { dtype: t.dtype, shape: t.shape.map((d, j) => (fresh(d, j) ? o.shape[j]! : d)) } : t;
+      });
     },
   });
 }

@@ -25,10 +25,12 @@ export interface OnnxOp {
   /** Decompose ctx.node into prims with ctx.b; one value per ONNX output (null where an optional
    * output cannot be produced and is not used). */
   lower(ctx: LowerContext): (Value | null)[];
-  /** For ops with bodies (Loop, Scan): the types of a body's inputs that follow from the operands, by
-   * graph attribute name (null: keep the declared type). `node` holds the other attributes. The importer
-   * gives these to body inputs declared without a type or with a non-static shape. */
-  subgraphInputs?(node: Node, operands: readonly (TensorType | null)[]): Readonly<Record<string, readonly (TensorType | null)[]>>;
+  /** For ops with bodies (Loop, Scan, If): by graph attribute name, the types of the body's inputs that
+   * follow from the operands (null: keep the declared type), which the importer gives to body inputs
+   * declared without a type or with a non-static shape; or 'unused' for a body the op will not run (an If
+   * branch under a constant condition), which is then not imported. `node` holds the operands and the
+   * other attributes. */
+  subgraphInputs?(node: Node, operands: readonly (TensorType | null)[]): Readonly<Record<string, readonly (TensorType | null)[] | 'unused'>>;
 }
 
 const table = new Map<string, OnnxOp[]>();

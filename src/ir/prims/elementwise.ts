@@ -12,7 +12,7 @@ import { erf, roundHalfEven } from './math.js';
 type F = (x: number) => number;
 type B = (x: bigint) => bigint;
 
-interface UnaryRow {
+export interface UnaryRow {
   readonly summary: string;
   readonly accepts: DTypeClass;
   /** Semantics on JS numbers (floats; ints that fit in a double). */
@@ -42,7 +42,7 @@ const UNARY: Record<string, UnaryRow> = {
   isnan: { summary: 'x is NaN', accepts: 'float', num: (x) => (Number.isNaN(x) ? 1 : 0), result: 'bool' },
 };
 
-interface BinaryRow {
+export interface BinaryRow {
   readonly summary: string;
   readonly accepts: DTypeClass;
   readonly num: (a: number, b: number) => number;
@@ -102,6 +102,9 @@ const BINARY: Record<string, BinaryRow> = {
 };
 
 export const UNARY_PRIMS = Object.keys(UNARY);
+/** The scalar semantics of each pointwise prim (the kernel IR's interpreter computes with these rows). */
+export const UNARY_ROWS: Readonly<Record<string, UnaryRow>> = UNARY;
+export const BINARY_ROWS: Readonly<Record<string, BinaryRow>> = BINARY;
 export const BINARY_PRIMS = Object.keys(BINARY);
 
 for (const [name, row] of Object.entries(UNARY)) {

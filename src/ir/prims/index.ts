@@ -9,8 +9,8 @@ import './dot.js';
 import './source.js';
 import './structured.js';
 
-export { UNARY_PRIMS, BINARY_PRIMS } from './elementwise.js';
-export { castTensor, toBytes, fromBytes } from './select.js';
+export { UNARY_PRIMS, BINARY_PRIMS, UNARY_ROWS, BINARY_ROWS, type UnaryRow, type BinaryRow } from './elementwise.js';
+export { castTensor, castScalar, bitcastScalar, storeConversion, toBytes, fromBytes } from './select.js';
 export { sliceAxis } from './movement.js';
 export { evalDot, dotShape, type DotDims } from './dot.js';
-export { reducedShape } from './reduce.js';
+export { reducedShape, REDUCE_ROWS, type ReduceRow } from './reduce.js';

@@ -9,7 +9,7 @@ import { roundToDType } from '../numeric.js';
 import { fail } from '../error.js';
 import { checkAxes, expectDType, operand, type DTypeClass } from './common.js';
 
-interface ReduceRow {
+export interface ReduceRow {
   readonly summary: string;
   readonly accepts: DTypeClass;
   /** Identity element (the result over an empty set). */
@@ -46,6 +46,9 @@ const REDUCE: Record<string, ReduceRow> = {
   reduce_max: { summary: 'maximum (NaN propagates; -inf or the lowest integer over none)', accepts: 'any', init: lowest, num: NAN_MAX, big: (a, x) => (x > a ? x : a) },
   reduce_min: { summary: 'minimum (NaN propagates; +inf or the highest integer over none)', accepts: 'any', init: highest, num: NAN_MIN, big: (a, x) => (x < a ? x : a) },
 };
+
+/** The semantics of each reduction (identity and step), for the kernel IR's interpreter. */
+export const REDUCE_ROWS: Readonly<Record<string, ReduceRow>> = REDUCE;
 
 /** Output shape of a reduction over `axes`. */
 export function reducedShape(shape: readonly Dim[], axes: readonly number[], keepdims: boolean): Dim[] {

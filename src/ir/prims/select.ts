@@ -102,6 +102,67 @@ export function castTensor(x: Tensor, to: DType): Tensor {
   return out;
 }
 
+/** What storing a JS value into a tensor of dtype `t` does to it (a typed array's own conversion): wrap
+ * for integers, round for f32 (f16/bf16 results are rounded by the op that makes them). */
+export function storeConversion(t: DType): (x: number | bigint) => number | bigint {
+  switch (t) {
+    case 'f32': return (x) => Math.fround(x as number);
+    case 'f64': case 'f16': case 'bf16': return (x) => x;
+    case 'i32': return (x) => (x as number) | 0;
+    case 'u32': return (x) => (x as number) >>> 0;
+    case 'i16': return (x) => ((x as number) << 16) >> 16;
+    case 'u16': return (x) => (x as number) & 0xffff;
+    case 'i8': return (x) => ((x as number) << 24) >> 24;
+    case 'u8': return (x) => (x as number) & 0xff;
+    case 'bool': return (x) => (x as number) & 1;
+    case 'i64': return (x) => BigInt.asIntN(64, x as bigint);
+    case 'u64': return (x) => BigInt.asUintN(64, x as bigint);
+  }
+}
+
+/** castTensor's conversion of one element from `from` to `to` (the kernel IR computes casts with it). */
+export function castScalar(from: DType, to: DType): (x: number | bigint) => number | bigint {
+  if (from === to) return (x) => x;
+  const toInfo = DTYPE_INFO[to];
+  const store = storeConversion(to);
+  if (to === 'bool') return (v) => (typeof v === 'bigint' ? (v !== 0n ? 1 : 0) : v !== 0 ? 1 : 0);
+  if (toInfo.big) {
+    return (v) => store(typeof v === 'bigint' ? v : Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n);
+  }
+  if (isFloat(to)) {
+    const narrow = to === 'f16' || to === 'bf16';
+    return (x) => {
+      const v = typeof x === 'bigint' ? (to === 'f64' ? Number(x) : bigToDoubleSticky(x)) : x;
+      return narrow ? roundToDType(to, v) : store(v);
+    };
+  }
+  const bits = toInfo.bytes * 8;
+  const signed = toInfo.kind === 'int';
+  return (v) => {
+    if (typeof v === 'bigint') return store(Number(signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v)));
+    if (!Number.isFinite(v)) return 0;
+    const t = Math.trunc(v);
+    return store(Math.abs(t) < 2 ** 53 ? t : Number(signed ? BigInt.asIntN(bits, BigInt(t)) : BigInt.asUintN(bits, BigInt(t))));
+  };
+}
+
+/** bitcast of one element (toBytes then fromBytes, element by element). */
+export function bitcastScalar(from: DType, to: DType): (x: number | bigint) => number | bigint {
+  const scratch = new ArrayBuffer(8);
+  const Ctor = (t: DType): new (b: ArrayBuffer, o: number, n: number) => Tensor['data'] =>
+    (t === 'f16' || t === 'bf16' ? Uint16Array : DTYPE_INFO[t].array) as unknown as new (b: ArrayBuffer, o: number, n: number) => Tensor['data'];
+  const src = new (Ctor(from))(scratch, 0, 1);
+  const dst = new (Ctor(to))(scratch, 0, 1);
+  const enc = from === 'f16' ? f32ToF16Bits : from === 'bf16' ? f32ToBf16Bits : undefined;
+  const dec = to === 'f16' ? f16BitsToF32 : to === 'bf16' ? bf16BitsToF32 : undefined;
+  return (x) => {
+    (src as Float64Array)[0] = (enc ? enc(x as number) : x) as number;
+    const v = dst[0]!;
+    if (dec) return dec(v as number);
+    return to === 'bool' ? ((v as number) !== 0 ? 1 : 0) : v;
+  };
+}
+
 /** x as a double truncated to 53 significant bits, with the lowest bit set when bits were dropped:
  * exactly representable, and it rounds to any float of at most 51 bits of precision as x itself does. */
 function bigToDoubleSticky(x: bigint): number {

@@ -171,7 +171,7 @@ registerOp({
 
 registerOp({
   name: 'prim.loop',
-  summary: 'ONNX Loop: operands (max trip count?, cond?, carried…); body (iter i64, cond bool, carried…) -> (cond, carried…, scan…); results: final carried values, then scan values stacked on a new leading axis',
+  summary: 'ONNX Loop: operands (max trip count?, cond?, carried…); body (iter i64, cond bool, carried…) -> (cond, carried…, scan…); runs while i < max and cond (the body\'s cond always counts); results: final carried values, then scan values stacked on a new leading axis',
   arity: { min: 2, max: Infinity },
   attrs: { body: { kind: 'graph', required: true } },
   infer(node, inputs) {
@@ -203,16 +203,16 @@ registerOp({
     const n = inputs.length - 2;
     const k = body.outputs.length - 1 - n;
     const max = inputs[0] ? BigInt(singleValue(node, inputs[0], 'the trip count')) : null;
-    const hasCond = inputs[1] !== null;
-    let cond = hasCond ? Boolean(singleValue(node, inputs[1]!, 'the condition')) : true;
+    let cond = inputs[1] ? Boolean(singleValue(node, inputs[1], 'the condition')) : true;
     let carried = inputs.slice(2) as Tensor[];
     const scans: Tensor[][] = Array.from({ length: k }, () => []);
     const iterType = body.inputs[0]!.type;
     const condType = body.inputs[1]!.type;
     for (let i = 0n; (max === null || i < max) && cond; i++) {
       const outs = ctx.runGraph(body, [scalarLike('i64', iterType.shape, i), scalarLike('bool', condType.shape, cond), ...carried]);
-      // Without a condition operand the body's condition is ignored (ONNX: "for (i = 0; i < M; ++i)").
-      if (hasCond) cond = Boolean(singleValue(node, outs[0]!, 'the body\'s condition'));
+      // The body's condition ends the loop even without a condition operand, as ONNX Runtime and the ONNX
+      // reference evaluator do (the operator text calls it ignored in that case).
+      cond = Boolean(singleValue(node, outs[0]!, 'the body\'s condition'));
       carried = outs.slice(1, n + 1);
       outs.slice(n + 1).forEach((t, j) => scans[j]!.push(t));
     }

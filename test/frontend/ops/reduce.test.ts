@@ -90,7 +90,10 @@ describe('Reduce*', () => {
       const rank = shape.length;
       const axes = Array.from({ length: rank }, (_, a) => a).filter((a) => (mask >> a) & 1).map((a) => (seed & 1 ? a - rank : a));
       const x = randomF32(shape, seed, op === 'ReduceLogSum' ? 0.1 : -3, 3);
-      await agreesWithOrt(op, 18, { keepdims: keep ? 1 : 0, noop_with_empty_axes: noop ? 1 : 0 }, [input(x), init(ints(axes))]);
+      // ONNX Runtime 1.23 returns the input unchanged for a composite no-op (ReduceL2 of x is x, not |x|);
+      // the spec applies the pointwise steps (onnx/onnx#7137, fixed in onnxruntime#26436): tested above.
+      const plain = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd'].includes(op);
+      await agreesWithOrt(op, 18, { keepdims: keep ? 1 : 0, noop_with_empty_axes: noop && plain ? 1 : 0 }, [input(x), init(ints(axes))]);
     },
   );
 
@@ -167,6 +170,12 @@ describe('CumSum, CumProd', () => {
       const want = sequential(x, axis, op, c.exclusive, c.reverse);
       expectTensor(got, want.dtype, want.shape, Array.from(want.data as ArrayLike<number | bigint>));
     }
+  });
+
+  test.prop([cases], { numRuns: 40 })('float CumSum agrees with ONNX Runtime (to rounding: the sums associate differently)', async (c) => {
+    const axis = c.axisSeed % c.shape.length;
+    const attrs = { exclusive: c.exclusive ? 1 : 0, reverse: c.reverse ? 1 : 0 };
+    await agreesWithOrt('CumSum', 14, attrs, [input(randomF32(c.shape, c.seed, -3, 3)), init(T('i64', [], [BigInt(axis)]))], 1e-4);
   });
 
   it('keep infinities and NaN where a sequential scan has them', () => {

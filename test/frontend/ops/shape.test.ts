@@ -7,7 +7,12 @@ import { formatType } from '../../../src/ir/graph.js';
 import { Tensor } from '../../../src/ir/tensor.js';
 import { AicError } from '../../../src/ir/error.js';
 import { T, errorCode, expectTensor, ramp } from '../../support/check.js';
-import { importNode, init, input, lowerNode, ortNode, runNode, runNode1, type Operand } from '../../support/onnx-node.js';
+import { graphModel, importNode, init, input, lowerNode, ortNode, runNode, runNode1, type GraphNode, type Operand } from '../../support/onnx-node.js';
+import { decodeModelProto } from '../../../src/frontend/onnx/decode.js';
+import { importModel } from '../../../src/frontend/onnx/import.js';
+import { lowerModel } from '../../../src/driver/targets.js';
+import { verifyGraph } from '../../../src/ir/verify.js';
+import { interpret } from '../../../src/runtime/interpreter.js';
 
 const i64 = (values: number[]): Tensor => T('i64', [values.length], values.map(BigInt));
 const outType = (op: string, opset: number, attrs: Parameters<typeof importNode>[2], operands: (Operand | null)[]): string =>
@@ -257,5 +262,51 @@ describe('Expand, Tile, Range, EyeLike, Trilu, CenterCropPad', () => {
     expectTensor(runNode1('CenterCropPad', 18, {}, [input(ramp('f32', [5])), init(i64([2]))]), 'f32', [2], [1, 2]);
     expectTensor(runNode1('CenterCropPad', 18, {}, [input(ramp('f32', [2], 1)), init(i64([5]))]), 'f32', [5], [0, 1, 2, 0, 0]);
     expect(runNode1('CenterCropPad', 18, { axes: [-1] }, [input(ramp('f32', [2, 3])), init(i64([1]))]).shape).toEqual([2, 1]);
+  });
+});
+
+describe('shape arithmetic over symbolic dims', () => {
+  const flattenBatch: GraphNode[] = [
+    { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+    { op: 'Gather', inputs: ['s', 'zero'], outputs: ['n'], attrs: { axis: 0 } },
+    { op: 'Unsqueeze', inputs: ['n', 'zeros'], outputs: ['n1'] },
+    { op: 'Concat', inputs: ['n1', 'minus1'], outputs: ['spec'], attrs: { axis: 0 } },
+    { op: 'Reshape', inputs: ['x', 'spec'], outputs: ['y'] },
+    { op: 'Expand', inputs: ['b', 's'], outputs: ['e'] },
+    { op: 'ConstantOfShape', inputs: ['spec2'], outputs: ['c'], attrs: { value: { t: T('f32', [1], [2]) } } },
+    { op: 'Slice', inputs: ['s', 'zeros', 'two'], outputs: ['spec2'] },
+  ];
+  const operands = {
+    x: input(ramp('f32', [2, 3, 4]), ['N', 3, 4]),
+    b: input(ramp('f32', [4]), [4]),
+    zero: init(T('i64', [], [0n])),
+    zeros: init(i64([0])),
+    two: init(i64([2])),
+    minus1: init(i64([-1])),
+  };
+
+  it('x.view(x.size(0), -1), Expand and ConstantOfShape to a shape read from x keep the symbol', () => {
+    const m = importModel(decodeModelProto(graphModel(13, flattenBatch, operands, ['y', 'e', 'c']), 'trace.onnx'));
+    expect(m.graph.outputs.map((v) => formatType(v.type))).toEqual(['f32[N,12]', 'f32[N,3,4]', 'f32[N,3]']);
+    const g = lowerModel(m);
+    verifyGraph(g);
+    const [y, e, c] = interpret(g, [operands.x.value, operands.b.value]);
+    expectTensor(y!, 'f32', [2, 12], ramp('f32', [24]).data);
+    expect(e!.shape).toEqual([2, 3, 4]);
+    expectTensor(c!, 'f32', [2, 3], [2, 2, 2, 2, 2, 2]);
+  });
+});
+
+describe('Range over a symbolic length', () => {
+  it('range(0, x.shape[1], 1) is an iota of the symbolic length', () => {
+    const nodes: GraphNode[] = [
+      { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+      { op: 'Gather', inputs: ['s', 'one'], outputs: ['n'], attrs: { axis: 0 } },
+      { op: 'Range', inputs: ['zero', 'n', 'one'], outputs: ['r'] },
+    ];
+    const ops = { x: input(ramp('f32', [2, 3]), [2, 'L']), zero: init(T('i64', [], [0n])), one: init(T('i64', [], [1n])) };
+    const m = importModel(decodeModelProto(graphModel(13, nodes, ops, ['r']), 'range.onnx'));
+    expect(formatType(m.graph.outputs[0]!.type)).toBe('i64[L]');
+    expectTensor(interpret(lowerModel(m), [ops.x.value])[0]!, 'i64', [3], [0n, 1n, 2n]);
   });
 });

@@ -116,15 +116,6 @@ defineOnnxOps(
   }),
   act('Mish', 18, (b, x) => b.mul(x, b.tanh(softplus(b, x)))),
   act('Swish', 24, (b, x, ctx) => b.mul(x, sigmoid(b, b.mul(x, b.like(x, ctx.node.float('alpha', 1)))))),
-  {
-    type: 'SwiGLU', since: 28, lower: (ctx) => {
-      const a = ctx.arg(0);
-      const v = ctx.arg(1);
-      const { b } = ctx;
-      const alpha = ctx.node.float('alpha', 1);
-      return [inF32(b, a, (g) => b.mul(b.mul(g, sigmoid(b, b.mul(g, b.like(g, alpha)))), b.cast(v, g.dtype)))];
-    },
-  },
   { type: 'Shrink', since: 9, lower: (ctx) => [shrink(ctx)] },
   { type: 'Dropout', since: 1, lower: dropout },
 );

@@ -6,12 +6,10 @@
 //   scores = dot(q5, k * √scale) batch (B, Hkv), contract D     → [B, Hkv, rep, S, L] → [B, Hq, S, L]
 //   p = softmax(softcap(scores) + bias), zero on rows the bias masks entirely
 //   y = dot(reshape(p, [B, Hkv, rep, S, L]), v) batch (B, Hkv)   → [B, Hq, S, Dv]
-import type { Graph, Value } from '../../../ir/graph.js';
-import { Node } from '../../../ir/graph.js';
+import type { Graph, Node, TensorType, Value } from '../../../ir/graph.js';
 import { dtypeFromOnnx, type DType } from '../../../ir/dtype.js';
-import { LowerContext } from '../context.js';
-import { defineOnnxOps, findOnnxOp } from '../registry.js';
-import { domainOfDialect } from '../lower-graph.js';
+import type { LowerContext } from '../context.js';
+import { defineOnnxOps } from '../registry.js';
 import { softmax, unsqueeze } from './blocks.js';
 
 /** [B, S, H*D] → [B, H, S, D]. */
@@ -129,30 +127,23 @@ function attention(ctx: LowerContext): (Value | null)[] {
   return [y, k, v, qk];
 }
 
-/** Lower a graph attribute in place with `args` as its inputs (a score or probability modifier). */
+/** Lower a graph attribute with inputs typed as `args` and inline it here, `args` as its inputs. */
 function inlineGraph(ctx: LowerContext, g: Graph, args: readonly Value[]): Value[] {
   const { b } = ctx;
   if (g.inputs.length !== args.length) ctx.fail(`graph @${g.name} takes ${g.inputs.length} inputs, given ${args.length}`);
-  const map = new Map<Value, Value>(g.inputs.map((v, i) => [v, args[i]!]));
-  const get = (v: Value | null): Value | null => (v ? map.get(v) ?? v : null);
-  for (const n of g.nodes) {
-    const inputs = n.inputs.map(get);
-    let results: (Value | null)[];
-    if (n.dialect === 'prim') {
-      results = b.op(n.op, inputs, n.attrs, n.op === 'prim.const' ? undefined : n.outputs.map((o) => o.type));
-    } else {
-      const domain = domainOfDialect(n.dialect);
-      const opset = n.int('opset');
-      const rule = findOnnxOp(domain, n.opName, opset) ?? ctx.unsupported(`${n.op} in graph @${g.name} has no rule for opset ${opset}`);
-      const sub = new LowerContext(b, new Node(n.op, inputs, [], n.attrs, n.origin), opset, n.outputs.length, (s) => ctx.lowerSubgraph(s));
-      results = sub.run(() => rule.lower(sub));
-    }
-    n.outputs.forEach((o, i) => {
-      const r = results[i];
-      if (r) map.set(o, r);
-    });
+  const body = ctx.lowerSubgraph(g, args.map((v) => v.type));
+  // Values the body reads from enclosing graphs are already lowered in this scope: they map to themselves.
+  const map = new Map<Value, Value>(body.inputs.map((v, i) => [v, args[i]!]));
+  for (const n of body.nodes) {
+    const results = b.op(n.op, n.inputs.map((v) => (v ? map.get(v) ?? v : null)), n.attrs, n.outputs.map((o) => o.type));
+    n.outputs.forEach((o, i) => map.set(o, results[i]!));
   }
-  return g.outputs.map((o) => get(o) ?? ctx.fail(`graph @${g.name} leaves an output undefined`));
+  return body.outputs.map((o) => map.get(o) ?? o);
+}
+
+/** The dtype FlexAttention's scores and probabilities take: softmax_precision, else f64 for f64, else f32. */
+function flexPrecision(node: Node, T: DType): DType {
+  return node.has('softmax_precision') ? dtypeFromOnnx(node.int('softmax_precision'), 'softmax_precision') : T === 'f64' ? 'f64' : 'f32';
 }
 
 function flexAttention(ctx: LowerContext): Value {
@@ -164,7 +155,7 @@ function flexAttention(ctx: LowerContext): Value {
   ctx.staticShape(k, 'K');
   ctx.staticShape(v, 'V');
   const s = b.scalar(T, sqrtScale(ctx, D));
-  const sp: DType = T === 'f16' || T === 'bf16' ? 'f32' : T;
+  const sp = flexPrecision(node, T);
   const modify = (name: string, x: Value): Value => {
     if (!node.has(name)) return x;
     const [r] = inlineGraph(ctx, node.graph(name), [x]);
@@ -172,7 +163,7 @@ function flexAttention(ctx: LowerContext): Value {
     return r;
   };
   let scores = b.cast(groupedScores(ctx, b.mul(q, s), b.mul(k, s)), sp);
-  scores = modify('mask_mod', modify('score_mod', scores));
+  scores = modify('score_mod', scores);
   const p = modify('prob_mod', softmax(b, scores, 3));
   return b.cast(groupedApply(ctx, p, b.cast(v, sp)), T);
 }
@@ -317,7 +308,18 @@ function tensorScatter(ctx: LowerContext): Value {
 
 defineOnnxOps(
   { type: 'Attention', since: 23, lower: attention },
-  { domain: 'ai.onnx.preview', type: 'FlexAttention', since: 1, lower: (ctx) => [flexAttention(ctx)] },
+  {
+    domain: 'ai.onnx.preview',
+    type: 'FlexAttention',
+    since: 1,
+    lower: (ctx) => [flexAttention(ctx)],
+    // score_mod and prob_mod see the scores [B, Hq, L, S] in the softmax precision.
+    subgraphInputs(node, [q, k]): Record<string, TensorType[]> {
+      if (!q || !k || q.shape.length !== 4 || k.shape.length !== 4) return {};
+      const scores: TensorType = { dtype: flexPrecision(node, q.dtype), shape: [q.shape[0]!, q.shape[1]!, q.shape[2]!, k.shape[2]!] };
+      return { score_mod: [scores], prob_mod: [scores] };
+    },
+  },
   { type: 'RotaryEmbedding', since: 23, lower: (ctx) => [rotaryEmbedding(ctx)] },
   { type: 'LinearAttention', since: 27, lower: linearAttention },
   { type: 'CausalConvWithState', since: 27, lower: causalConvWithState },

@@ -89,6 +89,12 @@ defineOnnxOps(
   {
     type: 'If',
     since: 1,
+    subgraphInputs(node): Record<string, 'unused'> {
+      // Under a condition fixed in the model, the branch not taken is not imported.
+      const c = node.inputs[0] ? constantOf(node.inputs[0]) : undefined;
+      if (!c || c.size !== 1) return {};
+      return { [c.num(0) !== 0 ? 'else_branch' : 'then_branch']: 'unused' };
+    },
     lower(ctx) {
       const cond = ctx.arg(0);
       const then = ctx.node.graph('then_branch');

@@ -22,6 +22,8 @@ import { isFloat } from '../../../ir/dtype.js';
 import type { Dim } from '../../../ir/shape.js';
 import type { LowerContext } from '../context.js';
 import { defineOnnxOps } from '../registry.js';
+import { Tensor } from '../../../ir/tensor.js';
+import { rowTable, sampleRows, type AxisTaps } from './sample.js';
 import { kernelExtent, padForWindows, slidingWindows, windowGeometry, type WindowGeometry } from './window.js';
 
 /** Shapes of a convolution's operands, checked: x [N, C, spatial…], w [M, C/group, kernel…]. */
@@ -167,7 +169,115 @@ function lowerConvTranspose(ctx: LowerContext): Value[] {
   return [addBias(ctx, convolve(b, z, k, group, g), ctx.input(2))];
 }
 
+/**
+ * DeformConv: the windows are bilinear samples at the kernel positions moved by `offset` (zero outside
+ * the input; sample.ts), scaled by `mask`, then the same contraction as Conv.
+ */
+function lowerDeformConv(ctx: LowerContext): Value[] {
+  const { b } = ctx;
+  const x = ctx.arg(0);
+  const w = ctx.arg(1);
+  const offset = ctx.arg(2);
+  const mask = ctx.input(4);
+  const group = ctx.node.int('group', 1);
+  const s = convShapes(ctx, x, w, group, 1);
+  const [N] = ctx.staticShape(x, 'the input');
+  const n = s.spatial.length;
+  const g = windowGeometry(ctx, s.spatial, s.kernel);
+  const M = w.shape[0] as number;
+  if (M % group !== 0) ctx.fail(`group ${group} does not divide the ${M} output channels`);
+  const groups = ctx.node.int('offset_group', 1);
+  if (!Number.isInteger(groups) || groups < 1 || s.channels % groups !== 0) ctx.fail(`offset_group ${groups} does not divide the ${s.channels} input channels`);
+  const K = s.kernel.reduce((p, k) => p * k, 1);
+  const points = [N!, groups, ...s.kernel, ...g.out];
+  const want = (what: string, v: Value, channels: number): void => {
+    const shape = [N!, channels, ...g.out];
+    if (v.dtype !== x.dtype || v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
+      ctx.fail(`${what} ${v.dtype}[${v.shape.join(',')}] must be ${x.dtype}[${shape.join(',')}]`);
+    }
+  };
+  want('offset', offset, groups * K * n);
+  if (mask) want('mask', mask, groups * K);
+  // Offsets [N, G·k…·n, o…] as [N, G, k…, n, o…]: axis j's shift of every kernel tap at every output.
+  const shifts = b.reshape(offset, [N!, groups, ...s.kernel, n, ...g.out]);
+  const i64 = (v: number): Value => b.scalar('i64', BigInt(v));
+  const axes: AxisTaps[] = s.spatial.map((d, j) => {
+    const shift = b.reshape(b.slice(shifts, [2 + n], [j], [j + 1]), points);
+    const one = points.map(() => 1);
+    const tap = b.iota(x.dtype, one.map((_, a) => (a === 2 + j ? s.kernel[j]! : 1)), 2 + j);
+    const out = b.iota(x.dtype, one.map((_, a) => (a === 2 + n + j ? g.out[j]! : 1)), 2 + n + j);
+    const k = (v: number): Value => b.like(x, v);
+    const base = b.sub(b.add(b.mul(out, k(g.strides[j]!)), b.mul(tap, k(g.dilations[j]!))), k(g.padBegin[j]!));
+    const c = b.add(base, shift);
+    const f = b.unary('floor', c);
+    const t = b.sub(c, f);
+    const taps = [f, b.add(f, k(1))];
+    const stackLast = (vs: Value[]): Value => b.concat(vs.map((v) => b.reshape(v, [...v.shape, 1])), points.length);
+    return {
+      index: b.cast(stackLast(taps.map((i) => b.min(b.max(i, k(0)), k(d - 1)))), 'i64'),
+      weight: stackLast([b.sub(k(1), t), t]),
+      valid: stackLast(taps.map((i) => b.and(b.not(b.lt(i, k(0))), b.lt(i, k(d))))),
+    };
+  });
+  const Cg = s.channels / groups;
+  const table = rowTable(b, b.reshape(x, [N! * groups, Cg, ...s.spatial]));
+  const batch = b.add(b.mul(b.iota('i64', [N!, groups, ...points.slice(2).map(() => 1)], 0), i64(groups)), b.iota('i64', [N!, groups, ...points.slice(2).map(() => 1)], 1));
+  let v = b.reduce('sum', sampleRows(b, table, s.spatial, batch, axes), [points.length], false); // [N, G, k…, o…, Cg]
+  if (mask) v = b.mul(v, b.reshape(mask, [...points, 1]));
+  // → the window layout [N, C, k1, o1, k2, o2, …] of contractWindows.
+  const perm = [0, 1, points.length, ...s.kernel.flatMap((_, j) => [2 + j, 2 + n + j])];
+  const windows = b.reshape(b.permute(v, perm), [N!, s.channels, ...s.kernel.flatMap((k, j) => [k, g.out[j]!])]);
+  return [addBias(ctx, contractWindows(b, windows, w, group), ctx.input(3))];
+}
+
+/**
+ * Col2Im: the adjoint of the window view. Every column element is added into the (padded) image at
+ * its block position, a prim.scatter with reduction add over constant indices; the padding is cropped.
+ */
+function lowerCol2Im(ctx: LowerContext): Value[] {
+  const { b } = ctx;
+  const x = ctx.arg(0);
+  const image = ctx.constInts(1, 'image_shape') ?? ctx.fail('image_shape is required');
+  const block = ctx.constInts(2, 'block_shape') ?? ctx.fail('block_shape is required');
+  const n = image.length;
+  if (block.length !== n) ctx.fail(`block_shape has ${block.length} entries, image_shape ${n}`);
+  const xs = ctx.staticShape(x, 'the input');
+  if (xs.length !== 3) ctx.fail(`input has rank ${xs.length}, expected 3 ([N, C·Πblock, L])`);
+  const ones = image.map(() => 1);
+  const strides = ctx.node.ints('strides', ones);
+  const dilations = ctx.node.ints('dilations', ones);
+  const pads = ctx.node.ints('pads', image.flatMap(() => [0, 0]));
+  if (strides.length !== n || dilations.length !== n || pads.length !== 2 * n) ctx.fail('strides, dilations and pads must match the image rank');
+  const K = block.reduce((p, k) => p * k, 1);
+  const [N, CK, L] = xs as [number, number, number];
+  if (CK % K !== 0) ctx.fail(`input channels ${CK} are not a multiple of the block size ${K}`);
+  const C = CK / K;
+  const padded = image.map((d, i) => d + pads[i]! + pads[n + i]!);
+  const out = padded.map((p, i) => Math.floor((p - kernelExtent(block[i]!, dilations[i]!)) / strides[i]!) + 1);
+  if (out.some((o) => o < 1) || out.reduce((p, o) => p * o, 1) !== L) ctx.fail(`${L} blocks do not tile an image [${image.join(',')}] (expected [${out.join(',')}])`);
+  // Padded-image position of element (block offset j, block l), j and l row-major.
+  const index: bigint[] = [];
+  const j = block.map(() => 0);
+  for (let kk = 0; kk < K; kk++) {
+    const p = out.map(() => 0);
+    for (let l = 0; l < L; l++) {
+      let flat = 0;
+      for (let i = 0; i < n; i++) flat = flat * padded[i]! + p[i]! * strides[i]! + j[i]! * dilations[i]!;
+      index.push(BigInt(flat));
+      for (let i = n - 1; i >= 0 && ++p[i]! === out[i]!; i--) p[i] = 0;
+    }
+    for (let i = n - 1; i >= 0 && ++j[i]! === block[i]!; i--) j[i] = 0;
+  }
+  const size = padded.reduce((p, d) => p * d, 1);
+  const idx = b.broadcast(b.const(Tensor.from('i64', [K * L], index)), [N, C, K * L]);
+  const sums = b.scatter(b.broadcast(b.like(x, 0), [N, C, size]), idx, b.reshape(x, [N, C, K * L]), 2, 'add');
+  const y = b.reshape(sums, [N, C, ...padded]);
+  return [b.pad(y, [0, 0, ...pads.slice(0, n).map((p) => -p), 0, 0, ...pads.slice(n).map((p) => -p)])];
+}
+
 defineOnnxOps(
   { type: 'Conv', since: 1, lower: lowerConv },
   { type: 'ConvTranspose', since: 1, lower: lowerConvTranspose },
+  { type: 'DeformConv', since: 19, lower: lowerDeformConv },
+  { type: 'Col2Im', since: 18, lower: lowerCol2Im },
 );

@@ -4,6 +4,7 @@
 // Numerics: a formula of several prims on f16/bf16 runs in f32 and rounds once at the end (as ONNX
 // Runtime and numpy's half loops do); functions JavaScript's Math has but the prims lack (asinh, atanh,
 // …) are composed so that they keep full relative accuracy near 0 and do not overflow early.
+import { A } from '../../../ir/attr.js';
 import type { DType } from '../../../ir/dtype.js';
 import { dtypeFromOnnx, isFloat, DTYPE_INFO } from '../../../ir/dtype.js';
 import type { GraphBuilder } from '../../../ir/builder.js';
@@ -40,14 +41,14 @@ export function expm1(b: GraphBuilder, x: Value): Value {
 }
 
 /** x with the sign of s where s < 0 (x is non-negative): how odd functions are built from |x|. */
-export function withSignOf(b: GraphBuilder, s: Value, x: Value): Value {
+function withSignOf(b: GraphBuilder, s: Value, x: Value): Value {
   return b.where(b.lt(s, b.like(s, 0)), b.neg(x), x);
 }
 
-/** a != b (true for NaN). */
-export const ne = (b: GraphBuilder, x: Value, y: Value): Value => b.not(b.eq(x, y));
+/** x != y (true for NaN). */
+const ne = (b: GraphBuilder, x: Value, y: Value): Value => b.not(b.eq(x, y));
 
-/** a <= b and a >= b, false when either is NaN. */
+/** x <= y, false when either is NaN (so not ¬(y < x)). */
 const le = (b: GraphBuilder, x: Value, y: Value): Value => b.or(b.lt(x, y), b.eq(x, y));
 
 /** A constant of x's dtype that works for float and integer dtypes (integer values only for ints). */
@@ -57,7 +58,7 @@ function constLike(b: GraphBuilder, x: Value, v: number): Value {
 
 /** Operands of a broadcasting binary op. Before opset 7 the second operand broadcasts only with
  * `broadcast=1`, aligned at `axis` (or at the end): B of shape (3,4) with axis=1 against A (2,3,4,5). */
-export function binaryOperands(ctx: LowerContext): [Value, Value] {
+function binaryOperands(ctx: LowerContext): [Value, Value] {
   const a = ctx.arg(0);
   let b = ctx.arg(1);
   if (ctx.opset < 7 && ctx.node.int('broadcast', 0) === 1 && ctx.node.has('axis')) {
@@ -169,13 +170,16 @@ function sign(b: GraphBuilder, x: Value): Value {
   return DTYPE_INFO[x.dtype].kind === 'uint' ? pos : b.where(b.lt(x, zero), b.like(x, -1), pos);
 }
 
-/** Pow with the exponent's own dtype (opset 12+): compute in a dtype both fit, as numpy promotes, then
- * cast to the base's dtype (an integer base with a float exponent truncates, like numpy's astype). */
+/** Pow with the exponent's own dtype (opset 12+), computed in a dtype both fit and cast back to the
+ * base's dtype: two floats in the wider (f32 at least); a float base with an integer exponent in the
+ * base's dtype (f32 for f16/bf16); an integer base with a float exponent in f64 and truncated, as
+ * numpy's promotion and ONNX Runtime's std::pow do; two integers in the base's dtype. */
 function pow(b: GraphBuilder, x: Value, y: Value): Value {
   if (x.dtype === y.dtype) return b.pow(x, y);
+  const narrow = (t: DType): DType => (t === 'f16' || t === 'bf16' ? 'f32' : t);
   let t: DType;
-  if (isFloat(x.dtype) && isFloat(y.dtype)) t = DTYPE_INFO[x.dtype].bytes >= DTYPE_INFO[y.dtype].bytes && x.dtype !== 'bf16' ? x.dtype : y.dtype === 'f64' ? 'f64' : 'f32';
-  else if (isFloat(x.dtype)) t = x.dtype === 'f16' || x.dtype === 'bf16' ? 'f32' : x.dtype;
+  if (isFloat(x.dtype) && isFloat(y.dtype)) t = x.dtype === 'f64' || y.dtype === 'f64' ? 'f64' : 'f32';
+  else if (isFloat(x.dtype)) t = narrow(x.dtype);
   else if (isFloat(y.dtype)) t = 'f64';
   else t = x.dtype;
   return b.cast(b.pow(b.cast(x, t), b.cast(y, t)), x.dtype);
@@ -214,19 +218,23 @@ function isInf(ctx: LowerContext): Value {
   return b.broadcast(b.scalar('bool', false), x.shape);
 }
 
-/** Clip: min/max attributes before opset 11, optional operands from 11; min > max gives max. */
+/** The largest finite value of a float dtype. */
+const FLOAT_MAX: Partial<Record<DType, number>> = { f32: 3.4028234663852886e38, f64: Number.MAX_VALUE, f16: 65504, bf16: 3.3895313892515355e38 };
+
+/** Clip: min/max attributes before opset 11, optional operands from 11. An omitted bound is the
+ * dtype's lowest/largest finite value (so ±inf clamp to it, as the spec and ONNX Runtime say);
+ * min > max gives max. */
 function clip(ctx: LowerContext): Value {
   const { b } = ctx;
   let x = ctx.arg(0);
-  let lo: Value | null;
-  let hi: Value | null;
-  if (ctx.opset < 11) {
-    lo = ctx.node.has('min') ? b.like(x, ctx.node.float('min')) : null;
-    hi = ctx.node.has('max') ? b.like(x, ctx.node.float('max')) : null;
-  } else {
-    lo = ctx.input(1);
-    hi = ctx.input(2);
-  }
+  const big = FLOAT_MAX[x.dtype];
+  const bound = (i: number, name: 'min' | 'max', sign: number): Value | null => {
+    if (ctx.opset >= 11 && ctx.input(i)) return ctx.input(i);
+    if (ctx.opset < 11 && ctx.node.has(name)) return b.like(x, ctx.node.float(name));
+    return big === undefined ? null : b.like(x, sign * big);
+  };
+  const lo = bound(1, 'min', -1);
+  const hi = bound(2, 'max', 1);
   if (lo) x = b.max(x, lo);
   if (hi) x = b.min(x, hi);
   return x;
@@ -315,7 +323,7 @@ defineOnnxOps(
     type: 'BitCast', since: 26, lower: (ctx) => {
       const x = ctx.arg(0);
       const to = dtypeFromOnnx(ctx.node.int('to'), 'attribute to');
-      return [to === x.dtype ? x : ctx.b.op1('prim.bitcast', [x], { to: { kind: 'dtype', value: to } })];
+      return [to === x.dtype ? x : ctx.b.op1('prim.bitcast', [x], { to: A.dtype(to) })];
     },
   },
   { type: 'Identity', since: 1, lower: (ctx) => [ctx.arg(0)] },

@@ -6,6 +6,7 @@ import './norm.js';
 import './nn.js';
 import './conv.js';
 import './pool.js';
+import './resize.js';
 import './shape.js';
 import './matmul.js';
 import './indexing.js';

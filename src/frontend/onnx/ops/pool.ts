@@ -17,7 +17,7 @@ import type { Dim } from '../../../ir/shape.js';
 import { Tensor } from '../../../ir/tensor.js';
 import type { LowerContext } from '../context.js';
 import { defineOnnxOps } from '../registry.js';
-import { kernelAxes, kernelExtent, padForWindows, slidingWindows, windowGeometry, type WindowGeometry } from './window.js';
+import { kernelAxes, padForWindows, slidingWindows, windowGeometry, type WindowGeometry } from './window.js';
 
 /** The input of a pool: x [N, C, spatial…] with static spatial dims. */
 function poolInput(ctx: LowerContext, accepts: (t: DType) => boolean, what: string): { x: Value; spatial: number[] } {
@@ -164,7 +164,10 @@ function lowerGlobalLpPool(ctx: LowerContext): Value[] {
   return [lpNorm(ctx, x, spatialAxes(x), true)];
 }
 
-/** MaxUnpool: zeros of the output shape with X written at the flat indices I (a scatter). */
+/**
+ * MaxUnpool: zeros of the unpooled shape (from kernel, strides and pads) with X written at the flat
+ * indices I (a scatter); an output_shape operand then pads the end with zeros, as the reference does.
+ */
 function lowerMaxUnpool(ctx: LowerContext): Value[] {
   const { b } = ctx;
   const { x, spatial } = poolInput(ctx, isFloat, 'floats');
@@ -172,23 +175,20 @@ function lowerMaxUnpool(ctx: LowerContext): Value[] {
   if (indices.dtype !== 'i64') ctx.fail(`indices are ${indices.dtype}, expected i64`);
   const xs = ctx.staticShape(x, 'the input');
   const n = spatial.length;
-  let shape: number[];
-  const given = ctx.constInts(2, 'output_shape');
-  if (given) {
-    if (given.length !== n + 2) ctx.fail(`output_shape has ${given.length} entries for rank ${n + 2}`);
-    shape = given;
-  } else {
-    const kernel = ctx.node.ints('kernel_shape');
-    const strides = ctx.node.ints('strides', spatial.map(() => 1));
-    const pads = ctx.node.ints('pads', spatial.flatMap(() => [0, 0]));
-    if (kernel.length !== n || strides.length !== n || pads.length !== 2 * n) ctx.fail('kernel_shape, strides and pads must match the spatial rank');
-    shape = [xs[0]!, xs[1]!, ...spatial.map((o, i) => (o - 1) * strides[i]! + kernelExtent(kernel[i]!, 1) - pads[i]! - pads[n + i]!)];
-  }
+  const kernel = ctx.node.ints('kernel_shape');
+  const strides = ctx.node.ints('strides', spatial.map(() => 1));
+  const pads = ctx.node.ints('pads', spatial.flatMap(() => [0, 0]));
+  if (kernel.length !== n || strides.length !== n || pads.length !== 2 * n) ctx.fail('kernel_shape, strides and pads must match the spatial rank');
+  const shape = [xs[0]!, xs[1]!, ...spatial.map((o, i) => (o - 1) * strides[i]! + kernel[i]! - pads[i]! - pads[n + i]!)];
   const total = shape.reduce((p, d) => p * d, 1);
   const size = xs.reduce((p, d) => p * d, 1);
   const zeros = b.broadcast(b.like(x, 0), [total]);
-  const y = b.scatter(zeros, b.reshape(indices, [size]), b.reshape(x, [size]), 0);
-  return [b.reshape(y, shape)];
+  const y = b.reshape(b.scatter(zeros, b.reshape(indices, [size]), b.reshape(x, [size]), 0), shape);
+  const given = ctx.constInts(2, 'output_shape');
+  if (!given) return [y];
+  if (given.length !== n + 2) ctx.fail(`output_shape has ${given.length} entries for rank ${n + 2}`);
+  if (given[0] !== shape[0] || given[1] !== shape[1]) ctx.fail(`output_shape [${given.join(',')}] changes the batch or channel dims`);
+  return [b.pad(y, [...shape.map(() => 0), ...given.map((d, i) => d - shape[i]!)])];
 }
 
 defineOnnxOps(

@@ -9,7 +9,10 @@ import { dtypeFromOnnx, onnxTypeName, type DType } from '../../../ir/dtype.js';
 import { AicError } from '../../../ir/error.js';
 import type { LowerContext } from '../context.js';
 import { defineOnnxOps } from '../registry.js';
-import { conv, convParams, matmul, alongAxis } from './blocks.js';
+import { alongAxis } from './blocks.js';
+import { convolve } from './conv.js';
+import { matmul } from './matmul.js';
+import { windowGeometry } from './window.js';
 
 /** Saturation range of each integer dtype a quantized tensor may have. */
 const QUANT_RANGE: Partial<Record<DType, readonly [number, number]>> = {
@@ -132,6 +135,17 @@ function requantize(ctx: LowerContext, acc: Value, sa: Value, sb: Value, sy: Val
   return saturate(ctx, b.mul(b.cast(acc, 'f64'), b.cast(factor, 'f64')), zy, out);
 }
 
+/** Conv (Conv's attributes: kernel_shape, strides, dilations, pads, auto_pad, group) of zero-point-centered
+ * i32 operands: the padding is 0 after centering, i.e. the zero point before it, as ONNX defines. */
+function quantizedConv(ctx: LowerContext, x: Value, w: Value): Value {
+  const xs = ctx.staticShape(x, 'x');
+  const ws = ctx.staticShape(w, 'w');
+  if (xs.length < 3 || ws.length !== xs.length) ctx.fail(`x [${xs.join(',')}] and w [${ws.join(',')}] must be [N, C, spatial…] and [M, C/group, kernel…]`);
+  const group = ctx.node.int('group', 1);
+  if (group < 1 || xs[1]! % group !== 0 || ws[0]! % group !== 0 || ws[1]! * group !== xs[1]) ctx.fail(`w [${ws.join(',')}] does not match ${xs[1]} input channels in ${group} groups`);
+  return convolve(ctx.b, x, w, group, windowGeometry(ctx, xs.slice(2), ws.slice(2)));
+}
+
 /** Per-row parameters of a matmul operand: a vector [M] becomes [M, 1]; N-D ones broadcast as they are. */
 const perRow = (ctx: LowerContext) => (v: Value): Value => (v.shape.length === 1 ? ctx.b.reshape(v, [v.shape[0]!, 1]) : v);
 
@@ -160,17 +174,10 @@ defineOnnxOps(
     since: 10,
     lower(ctx) {
       const [a, sa, za, w, sb, zb, sy, zy] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ctx.arg(i)) as [Value, Value, Value, Value, Value, Value, Value, Value];
-      const acc = matmul(ctx.b, centered(ctx, a, za, perRow(ctx)), centered(ctx, w, zb));
+      const acc = matmul(ctx, centered(ctx, a, za, perRow(ctx)), centered(ctx, w, zb));
       const out = zy.dtype;
       if (!QUANT_RANGE[out]) ctx.unsupported(`y_zero_point has element type ${out}`);
       return [requantize(ctx, acc, scalarOr(ctx, sa, perRow(ctx)), scalarOr(ctx, sb, (v) => v), scalarOr(ctx, sy, perRow(ctx)), scalarOr(ctx, zy, perRow(ctx)), out)];
-    },
-  },
-  {
-    type: 'MatMulInteger',
-    since: 10,
-    lower(ctx) {
-      return [matmul(ctx.b, centered(ctx, ctx.arg(0), ctx.input(2), perRow(ctx)), centered(ctx, ctx.arg(1), ctx.input(3)))];
     },
   },
   {
@@ -182,7 +189,7 @@ defineOnnxOps(
       const ws = ctx.staticShape(w, 'w');
       const xc = centered(ctx, x, ctx.input(2));
       const wc = centered(ctx, w, ctx.input(3), (z) => alongAxis(ctx.b, z, 0, ws.length));
-      return [conv(ctx, xc, wc, convParams(ctx, ctx.staticShape(x, 'x'), ws.slice(2)))];
+      return [quantizedConv(ctx, xc, wc)];
     },
   },
   {
@@ -195,7 +202,7 @@ defineOnnxOps(
       const rank = x.shape.length;
       const ws = ctx.staticShape(w, 'w');
       const chan = (v: Value): Value => alongAxis(b, v, 1, rank);
-      let acc = conv(ctx, centered(ctx, x, zx), centered(ctx, w, zw, (z) => alongAxis(b, z, 0, ws.length)), convParams(ctx, ctx.staticShape(x, 'x'), ws.slice(2)));
+      let acc = quantizedConv(ctx, centered(ctx, x, zx), centered(ctx, w, zw, (z) => alongAxis(b, z, 0, ws.length)));
       if (bias) acc = b.add(acc, chan(b.cast(bias, 'i32')));
       const out = zy.dtype;
       if (!QUANT_RANGE[out]) ctx.unsupported(`y_zero_point has element type ${out}`);

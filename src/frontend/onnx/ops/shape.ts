@@ -1,13 +1,19 @@
 // ONNX shape and movement ops: constants and shape queries, reshapes, transposes, concatenation,
 // slicing and padding, broadcasting generators (Expand, Tile, Range, EyeLike, Trilu). Shapes that a
 // rule needs as numbers (a Reshape's target) must be constants; the builder folds Shape→Gather→Concat
-// chains into constants as they are lowered, so such chains in a model are constants here.
-import { dtypeFromOnnx, type DType } from '../../../ir/dtype.js';
-import type { Value } from '../../../ir/graph.js';
+// chains into constants as they are lowered, so such chains in a model are constants here. Where such
+// a chain reads a symbolic dim, Reshape/Expand/ConstantOfShape/Range trace it (symbolicShapeOperand)
+// and keep the symbol: x.view(x.size(0), -1) on f32[N,3,4] is f32[N,12].
+import { AicError } from '../../../ir/error.js';
+import { GraphBuilder, constantOf } from '../../../ir/builder.js';
+import { DTYPE_INFO, dtypeFromOnnx, type DType } from '../../../ir/dtype.js';
+import { Graph, Node, subgraphsOf, type Value } from '../../../ir/graph.js';
+import { sliceAxis } from '../../../ir/prims/movement.js';
 import { broadcastShapes, isStatic, numel, type Dim, type Shape } from '../../../ir/shape.js';
 import { Tensor } from '../../../ir/tensor.js';
-import type { LowerContext } from '../context.js';
-import { defineOnnxOps } from '../registry.js';
+import { LowerContext } from '../context.js';
+import { domainOfDialect } from '../lower-graph.js';
+import { defineOnnxOps, findOnnxOp } from '../registry.js';
 
 /** ONNX's "to the end" (INT64_MAX) and friends, clamped to a size every rule and printer handles. */
 const HUGE = 2 ** 62;
@@ -30,9 +36,10 @@ export function dimProduct(dims: Shape): Dim | undefined {
  * The result dims of an ONNX Reshape: 0 copies the input dim (unless allowzero), -1 is inferred.
  * Symbols cancel between input and target, so [N,3,4] → [0,-1] is [N,12].
  */
-export function reshapeDims(ctx: LowerContext, input: Shape, spec: readonly number[], allowzero: boolean): Dim[] {
+export function reshapeDims(ctx: LowerContext, input: Shape, spec: readonly Dim[], allowzero: boolean): Dim[] {
   let infer = -1;
   const out: Dim[] = spec.map((s, i) => {
+    if (typeof s === 'string') return s;
     if (!Number.isInteger(s) || s < -1) return ctx.fail(`shape entry ${s} is invalid`);
     if (s === -1) {
       if (infer >= 0) ctx.fail('shape has more than one -1');
@@ -121,6 +128,7 @@ function padByGather(ctx: LowerContext, x: Value, pads: readonly number[], mode:
     const n = d - lo - Math.max(0, -pe);
     const before = Math.max(0, pb);
     const total = n + before + Math.max(0, pe);
+    if (d + pb + pe < 0) ctx.fail(`pads make axis ${a} negative`);
     if (n <= 0 && total > 0) ctx.fail(`${mode} padding needs a non-empty axis ${a}`);
     const idx: number[] = [];
     for (let i = 0; i < total; i++) {
@@ -263,6 +271,14 @@ function lowerSplit(ctx: LowerContext): Value[] {
 function lowerRange(ctx: LowerContext): Value {
   const { b } = ctx;
   const dtype = ctx.arg(0).dtype;
+  // range(0, n, 1) with n a symbolic dim (the length of a symbolic axis) is an iota of that length.
+  const limitV = ctx.input(1);
+  if (limitV && !ctx.constant(1) && ctx.constant(0) && ctx.constant(2)) {
+    const n = traceInts(limitV);
+    if (n?.length === 1 && typeof n[0] === 'string' && scalarOf(ctx, 0, 'start') === 0 && scalarOf(ctx, 2, 'delta') === 1) {
+      return b.iota(dtype, [n[0]], 0);
+    }
+  }
   const [start, limit, delta] = [0, 1, 2].map((i) => scalarOf(ctx, i, ['start', 'limit', 'delta'][i]!)) as [number, number, number];
   if (delta === 0) ctx.fail('delta must not be 0');
   const n = Math.max(Math.ceil((limit - start) / delta), 0);
@@ -279,6 +295,101 @@ function shapeOperand(ctx: LowerContext, i: number, what: string): number[] {
   const t = ctx.requireConstant(i, what);
   if (t.rank > 1) ctx.fail(`${what} must be 1-D, has shape [${t.shape.join(',')}]`);
   return t.toNumbers();
+}
+
+/**
+ * A shape operand whose entries may be symbolic dims: a constant, or shape arithmetic that reads a
+ * symbolic shape (x.view(x.size(0), -1) exports as Shape→Gather→Unsqueeze→Concat). Anything else
+ * must be a constant, with requireConstant's error.
+ */
+export function symbolicShapeOperand(ctx: LowerContext, i: number, what: string): Dim[] {
+  const v = ctx.input(i);
+  if (v && !ctx.constant(i)) {
+    const traced = traceInts(v);
+    if (traced) return traced;
+  }
+  return shapeOperand(ctx, i, what);
+}
+
+/** Integer vectors small enough to be shapes: what the tracer follows. */
+const isShapeLike = (v: Value): boolean =>
+  (DTYPE_INFO[v.dtype].kind === 'int' || DTYPE_INFO[v.dtype].kind === 'uint') && v.shape.length <= 1 &&
+  v.shape.every((d) => typeof d === 'number' && d <= 64);
+
+/** The elements of an integer vector (or scalar) as dims, following prim.shape through movement prims;
+ * an onnx.* producer (at import) is lowered into a scratch graph first. */
+function traceInts(v: Value, depth = 0): Dim[] | undefined {
+  if (depth > 64 || !isShapeLike(v)) return undefined;
+  const c = constantOf(v);
+  if (c) return c.toNumbers();
+  const p = v.producer;
+  if (!p) return undefined;
+  if (p.dialect !== 'prim') {
+    const lowered = relower(v, new GraphBuilder(new Graph('trace'), { fold: true }), new Map());
+    return lowered && lowered.producer?.dialect === 'prim' ? traceInts(lowered, depth + 1) : undefined;
+  }
+  const arg = (k: number): Dim[] | undefined => {
+    const x = p.inputs[k];
+    return x ? traceInts(x, depth + 1) : undefined;
+  };
+  switch (p.op) {
+    case 'prim.shape':
+      return [...p.input(0).shape];
+    case 'prim.reshape':
+    case 'prim.cast':
+      return arg(0);
+    case 'prim.concat':
+      return p.inputs.reduce<Dim[] | undefined>((acc, _, k) => {
+        const x = arg(k);
+        return acc && x ? [...acc, ...x] : undefined;
+      }, []);
+    case 'prim.slice': {
+      const x = arg(0);
+      if (!x || p.input(0).shape.length !== 1) return undefined;
+      const { start, len } = sliceAxis(x.length, p.ints('starts')[0]!, p.ints('stops')[0]!, p.ints('steps')[0]!);
+      return [...Array(len).keys()].map((k) => x[start + k * p.ints('steps')[0]!]!);
+    }
+    case 'prim.gather': {
+      const x = arg(0);
+      const idx = arg(1);
+      if (!x || !idx || p.input(0).shape.length !== 1 || idx.some((j) => typeof j !== 'number')) return undefined;
+      const picked = (idx as number[]).map((j) => x[j < 0 ? j + x.length : j]);
+      return picked.every((d) => d !== undefined) ? (picked as Dim[]) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** An onnx-dialect shape computation re-lowered to prims (inputs that are not shape-like stay as they
+ * are: a Shape rule reads only its operand's type). Undefined where a rule cannot run here. */
+function relower(v: Value, b: GraphBuilder, memo: Map<Value, Value>): Value | undefined {
+  const known = memo.get(v);
+  if (known) return known;
+  const p = v.producer;
+  if (!p || p.dialect === 'prim' || !isShapeLike(v)) return v;
+  if (subgraphsOf(p).length > 0 || !p.has('opset')) return undefined;
+  const rule = findOnnxOp(domainOfDialect(p.dialect), p.opName, p.int('opset'));
+  if (!rule) return undefined;
+  const inputs: (Value | null)[] = [];
+  for (const x of p.inputs) {
+    const y = x ? relower(x, b, memo) : null;
+    if (y === undefined) return undefined;
+    inputs.push(y);
+  }
+  const ctx = new LowerContext(b, new Node(p.op, inputs, [], p.attrs, p.origin), p.int('opset'), p.outputs.length, (g) => g);
+  let results: (Value | null)[];
+  try {
+    results = rule.lower(ctx);
+  } catch (e) {
+    if (e instanceof AicError) return undefined;
+    throw e;
+  }
+  p.outputs.forEach((o, k) => {
+    const r = results[k];
+    if (r) memo.set(o, r);
+  });
+  return memo.get(v);
 }
 
 defineOnnxOps(
@@ -314,8 +425,8 @@ defineOnnxOps(
     type: 'ConstantOfShape',
     since: 9,
     lower(ctx) {
-      const shape = shapeOperand(ctx, 0, 'shape');
-      if (shape.some((d) => !Number.isInteger(d) || d < 0)) ctx.fail(`shape [${shape.join(',')}] has a negative dim`);
+      const shape = symbolicShapeOperand(ctx, 0, 'shape');
+      if (shape.some((d) => typeof d === 'number' && (!Number.isInteger(d) || d < 0))) ctx.fail(`shape [${shape.join(',')}] has a negative dim`);
       const value = ctx.node.has('value') ? ctx.node.tensor('value') : Tensor.scalar('f32', 0);
       if (value.size !== 1) ctx.fail(`value must have one element, has shape [${value.shape.join(',')}]`);
       return [ctx.b.broadcast(ctx.b.const(value.reshape([])), shape)];
@@ -350,7 +461,7 @@ defineOnnxOps(
     since: 1,
     lower(ctx) {
       const x = ctx.arg(0);
-      const spec = ctx.opset < 5 ? [...ctx.node.ints('shape')] : shapeOperand(ctx, 1, 'shape');
+      const spec = ctx.opset < 5 ? [...ctx.node.ints('shape')] : symbolicShapeOperand(ctx, 1, 'shape');
       const allowzero = ctx.opset >= 14 && ctx.node.int('allowzero', 0) !== 0;
       return [ctx.b.reshape(x, reshapeDims(ctx, x.shape, spec, allowzero))];
     },
@@ -442,7 +553,7 @@ defineOnnxOps(
     since: 8,
     lower(ctx) {
       const x = ctx.arg(0);
-      const shape = shapeOperand(ctx, 1, 'shape');
+      const shape = symbolicShapeOperand(ctx, 1, 'shape');
       const out = ctx.run(() => broadcastShapes(x.shape, shape));
       return [ctx.b.broadcast(x, out)];
     },

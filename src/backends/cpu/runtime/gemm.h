@@ -1,0 +1,721 @@
+// aic CPU runtime: single-precision GEMM.  C = alpha * op(A) * op(B) (+ beta * C), row-major, fp32.
+//
+// MEASURED_FIGURES_PLACEHOLDER
+//
+// Self-contained and header-only (C++17, no BLAS): the CPU backend copies this file into every generated
+// artifact and compiles it with `g++ -O3 -march=native -fopenmp`.
+//
+// Design (the Goto/BLIS scheme):
+//   * The two operands are packed into panels, cache blocked: KC (depth), MC (rows of the left operand
+//     kept in L2), NC (columns of the right operand).  The left operand is packed into MR-wide panels, the
+//     right one into NR-wide panels (element (outer o, depth k) of a panel at k*width + o); panels past the
+//     edge are zero-padded, so the micro-kernel always computes a full MR x NR tile and the edges are
+//     handled by masked stores.
+//   * Register-blocked micro-kernel, chosen at compile time:
+//       __AVX512F__  MR x NR = 8 x 32: 16 zmm accumulators, 2 vector loads + 8 broadcasts per 16 FMAs
+//       __AVX2__     6 x 16: 12 ymm accumulators (FMA)
+//       otherwise    4 x 16 portable scalar code
+//   * Two orientations.  Normal: tiles are MR rows x NR columns of C (left operand = op(A)).  Transposed:
+//     C^T = op(B)^T op(A)^T, tiles are NR rows x MR columns of C, written back with an in-register
+//     transpose; used when N is small and ragged (conv layers with 7x7 / 14x14 outputs: N = 49, 196),
+//     where NR = 32 wide column tiles would waste up to a quarter of the work.  sgemm_transposed_mode()
+//     decides from the shape; prepacked operands record the orientation they were packed for.
+//   * Weights can be packed once ahead of time (sgemm_pack_a / sgemm_pack_b) and passed as PackedA /
+//     PackedB; the driver then reads the panels in place.
+//   * OpenMP: C is cut into a grid of thread tiles aligned to MR / NR, each thread runs the sequential
+//     blocked algorithm on its tile with private packing buffers (no barriers).  The number of threads is
+//     omp_get_max_threads() (set it with omp_set_num_threads), reduced for small problems; inside a parallel
+//     region the GEMM runs on the calling thread.
+//   * Epilogue: a functor `epi(row, col, ptr, count)` is called exactly once on every piece of C after
+//     its final value is stored, while it is hot in L1: ptr points at C[row * ldc + col] and the `count`
+//     contiguous elements there are final (count <= 32).  Use it for bias, activation, residual add; see
+//     the helpers in namespace aic::cpu::epi.  Pieces never overlap and together cover C exactly.
+//
+// Public API (namespace aic::cpu):
+//   sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc [, epi [, workspace]])
+//   sgemm(a_source, b_source, M, N, K, alpha, beta, C, ldc [, epi [, workspace]])
+//       sources: RawA{A, lda, transA} / PackedA{ptr, M, transposed},  RawB{B, ldb, transB} / PackedB{...}
+//   sgemm_transposed_mode(M, N, K)         the orientation the driver uses for raw operands of this shape
+//   sgemm_packed_a_floats(M, K), sgemm_pack_a(transA, M, K, A, lda, dst, transposed)
+//   sgemm_packed_b_floats(K, N), sgemm_pack_b(transB, K, N, B, ldb, dst, transposed)
+//   sgemm_workspace_bytes(M, N, K, threads)  size of the optional workspace (nullptr: thread-local buffers)
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+// GCC 12's AVX-512 intrinsics self-initialise an "undefined" vector, which -Wmaybe-uninitialized flags.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+namespace aic {
+namespace cpu {
+
+using index_t = std::int64_t;
+
+// ---------------------------------------------------------------------------------------------------------
+// Blocking parameters
+// ---------------------------------------------------------------------------------------------------------
+namespace gemm_cfg {
+#if defined(__AVX512F__)
+#ifndef AIC_GEMM_MR
+#define AIC_GEMM_MR 8
+#endif
+constexpr int MR = AIC_GEMM_MR;
+constexpr int NR = 32;
+constexpr const char* kIsa = "avx512";
+#elif defined(__AVX2__) && defined(__FMA__)
+constexpr int MR = 6;
+constexpr int NR = 16;
+constexpr const char* kIsa = "avx2";
+#else
+constexpr int MR = 4;
+constexpr int NR = 16;
+constexpr const char* kIsa = "scalar";
+#endif
+#ifndef AIC_GEMM_KC
+#define AIC_GEMM_KC 384
+#endif
+#ifndef AIC_GEMM_MC
+#define AIC_GEMM_MC 192
+#endif
+#ifndef AIC_GEMM_NC
+#define AIC_GEMM_NC 2048
+#endif
+constexpr index_t KC = AIC_GEMM_KC;                          // depth of a packed block
+constexpr index_t MC = (AIC_GEMM_MC + MR - 1) / MR * MR;      // left-operand rows per L2 block
+constexpr index_t NC = (AIC_GEMM_NC + NR - 1) / NR * NR;      // right-operand columns per block
+}  // namespace gemm_cfg
+
+namespace gemm_detail {
+
+inline index_t round_up(index_t x, index_t m) { return (x + m - 1) / m * m; }
+inline index_t ceil_div(index_t x, index_t m) { return (x + m - 1) / m; }
+
+// Thread-local, 64-byte aligned scratch that only grows.
+struct Scratch {
+  float* ptr = nullptr;
+  std::size_t floats = 0;
+  float* get(std::size_t n) {
+    if (n > floats) {
+      std::free(ptr);
+      const std::size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+      ptr = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!ptr) throw std::bad_alloc();
+      floats = bytes / sizeof(float);
+    }
+    return ptr;
+  }
+  ~Scratch() { std::free(ptr); }
+};
+inline Scratch& scratch_left() { static thread_local Scratch s; return s; }
+inline Scratch& scratch_right() { static thread_local Scratch s; return s; }
+
+// Store modes of the micro-kernel.
+enum StoreMode : int {
+  kOverwrite = 0,  // C = alpha * acc
+  kBeta = 1,       // C = alpha * acc + beta * C
+  kAccumulate = 2  // C = C + alpha * acc
+};
+
+// Generic tile store from a row-major MR x NR buffer: rows < mr, columns < nr; TC: transposed into C.
+template <int MR, int NR, bool TC>
+inline void store_tile_generic(const float* tile, float* C, index_t ldc, int mr, int nr, float beta, int mode) {
+  const float bs = mode == kAccumulate ? 1.0f : beta;
+  for (int i = 0; i < mr; ++i)
+    for (int j = 0; j < nr; ++j) {
+      float* c = TC ? C + j * ldc + i : C + i * ldc + j;
+      const float v = tile[i * NR + j];
+      *c = mode == kOverwrite ? v : v + bs * *c;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Micro-kernels: acc(MR x NR) = sum_k L[k*MR + i] * R[k*NR + j]; then store rows < mr, columns < nr of
+// alpha * acc (+ beta * C / + C) into C (TC: C[j*ldc + i], i.e. the tile transposed).
+// ---------------------------------------------------------------------------------------------------------
+#if defined(__AVX512F__)
+#if defined(__AVX512VL__)
+#define AIC_GEMM_FAST_TSTORE 1
+// Store 8 rows x 16 columns (r[0..7]) transposed: column j of the block goes to C + j*ldc, 8 floats.
+inline void store_8x16_t(const __m512* r, float* C, index_t ldc, int mr, int nr, __m512 vb, int mode) {
+  const __m512 a0 = _mm512_unpacklo_ps(r[0], r[1]), a1 = _mm512_unpackhi_ps(r[0], r[1]);
+  const __m512 a2 = _mm512_unpacklo_ps(r[2], r[3]), a3 = _mm512_unpackhi_ps(r[2], r[3]);
+  const __m512 a4 = _mm512_unpacklo_ps(r[4], r[5]), a5 = _mm512_unpackhi_ps(r[4], r[5]);
+  const __m512 a6 = _mm512_unpacklo_ps(r[6], r[7]), a7 = _mm512_unpackhi_ps(r[6], r[7]);
+  __m512 b[8];
+  b[0] = _mm512_shuffle_ps(a0, a2, 0x44); b[1] = _mm512_shuffle_ps(a0, a2, 0xEE);
+  b[2] = _mm512_shuffle_ps(a1, a3, 0x44); b[3] = _mm512_shuffle_ps(a1, a3, 0xEE);
+  b[4] = _mm512_shuffle_ps(a4, a6, 0x44); b[5] = _mm512_shuffle_ps(a4, a6, 0xEE);
+  b[6] = _mm512_shuffle_ps(a5, a7, 0x44); b[7] = _mm512_shuffle_ps(a5, a7, 0xEE);
+  // b[c] lane L: rows 0-3 of column 4L+c; b[4+c] lane L: rows 4-7 of column 4L+c.
+  const __mmask8 km = __mmask8((1u << mr) - 1u);
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    // (column c | c+4) and (column c+8 | c+12), each as rows 0-3 then rows 4-7.
+    __m512 p = _mm512_shuffle_f32x4(b[c], b[4 + c], 0x44), q = _mm512_shuffle_f32x4(b[c], b[4 + c], 0xEE);
+    p = _mm512_shuffle_f32x4(p, p, 0xD8);
+    q = _mm512_shuffle_f32x4(q, q, 0xD8);
+    const __m256 col[4] = {_mm512_castps512_ps256(p), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p), 1)), _mm512_castps512_ps256(q),
+                           _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(q), 1))};
+    const int idx[4] = {c, c + 4, c + 8, c + 12};
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; ++t) {
+      if (idx[t] >= nr) continue;
+      float* dst = C + idx[t] * ldc;
+      __m256 v = col[t];
+      if (mode != kOverwrite) v = _mm256_fmadd_ps(_mm512_castps512_ps256(vb), _mm256_maskz_loadu_ps(km, dst), v);
+      _mm256_mask_storeu_ps(dst, km, v);
+    }
+  }
+}
+#endif
+
+template <int MR, bool TC>
+inline void ukernel(index_t kc, const float* __restrict A, const float* __restrict B, float* __restrict C,
+                    index_t ldc, int mr, int nr, float alpha, float beta, int mode) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+  if (!TC) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
+  for (index_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(B);
+    const __m512 b1 = _mm512_loadu_ps(B + 16);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m512 a = _mm512_set1_ps(A[i]);
+      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+    }
+    A += MR;
+    B += 32;
+  }
+  if (alpha != 1.0f) {
+    const __m512 va = _mm512_set1_ps(alpha);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) { c0[i] = _mm512_mul_ps(c0[i], va); c1[i] = _mm512_mul_ps(c1[i], va); }
+  }
+  const __m512 vb = _mm512_set1_ps(mode == kAccumulate ? 1.0f : beta);
+  if (TC) {
+#if defined(AIC_GEMM_FAST_TSTORE)
+    if (MR == 8) {
+      store_8x16_t(c0, C, ldc, mr, nr, vb, mode);
+      if (nr > 16) store_8x16_t(c1, C + 16 * ldc, ldc, mr, nr - 16, vb, mode);
+    } else
+#endif
+    {
+      alignas(64) float tile[MR * 32];
+      for (int i = 0; i < MR; ++i) { _mm512_store_ps(tile + i * 32, c0[i]); _mm512_store_ps(tile + i * 32 + 16, c1[i]); }
+      store_tile_generic<MR, 32, true>(tile, C, ldc, mr, nr, beta, mode);
+    }
+    return;
+  }
+  if (nr == 32 && mr == MR) {
+    if (mode == kOverwrite) {
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) { _mm512_storeu_ps(C + i * ldc, c0[i]); _mm512_storeu_ps(C + i * ldc + 16, c1[i]); }
+    } else {
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        float* c = C + i * ldc;
+        _mm512_storeu_ps(c, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c), c0[i]));
+        _mm512_storeu_ps(c + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + 16), c1[i]));
+      }
+    }
+    return;
+  }
+  const __mmask16 k0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1u);
+  const __mmask16 k1 = nr >= 32 ? __mmask16(0xFFFF) : nr > 16 ? __mmask16((1u << (nr - 16)) - 1u) : __mmask16(0);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    if (i >= mr) break;
+    float* c = C + i * ldc;
+    __m512 r0 = c0[i], r1 = c1[i];
+    if (mode != kOverwrite) {
+      r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, c), r0);
+      r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, c + 16), r1);
+    }
+    _mm512_mask_storeu_ps(c, k0, r0);
+    _mm512_mask_storeu_ps(c + 16, k1, r1);
+  }
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+template <int MR, bool TC>
+inline void ukernel(index_t kc, const float* __restrict A, const float* __restrict B, float* __restrict C,
+                    index_t ldc, int mr, int nr, float alpha, float beta, int mode) {
+  __m256 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
+#pragma GCC unroll 4
+  for (index_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(B);
+    const __m256 b1 = _mm256_loadu_ps(B + 8);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m256 a = _mm256_broadcast_ss(A + i);
+      c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
+    }
+    A += MR;
+    B += 16;
+  }
+  const __m256 va = _mm256_set1_ps(alpha);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) { c0[i] = _mm256_mul_ps(c0[i], va); c1[i] = _mm256_mul_ps(c1[i], va); }
+  if (!TC && nr == 16 && mr == MR) {
+    const __m256 vb = _mm256_set1_ps(mode == kAccumulate ? 1.0f : beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      float* c = C + i * ldc;
+      __m256 r0 = c0[i], r1 = c1[i];
+      if (mode != kOverwrite) {
+        r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), r0);
+        r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), r1);
+      }
+      _mm256_storeu_ps(c, r0);
+      _mm256_storeu_ps(c + 8, r1);
+    }
+    return;
+  }
+  alignas(32) float tile[MR * 16];
+  for (int i = 0; i < MR; ++i) { _mm256_store_ps(tile + i * 16, c0[i]); _mm256_store_ps(tile + i * 16 + 8, c1[i]); }
+  store_tile_generic<MR, 16, TC>(tile, C, ldc, mr, nr, beta, mode);
+}
+#else
+template <int MR, bool TC>
+inline void ukernel(index_t kc, const float* __restrict A, const float* __restrict B, float* __restrict C,
+                    index_t ldc, int mr, int nr, float alpha, float beta, int mode) {
+  constexpr int NR = gemm_cfg::NR;
+  float acc[MR * NR];
+  for (int i = 0; i < MR * NR; ++i) acc[i] = 0.0f;
+  for (index_t k = 0; k < kc; ++k) {
+    for (int i = 0; i < MR; ++i) {
+      const float a = A[i];
+      for (int j = 0; j < NR; ++j) acc[i * NR + j] += a * B[j];
+    }
+    A += MR;
+    B += NR;
+  }
+  for (int i = 0; i < MR * NR; ++i) acc[i] *= alpha;
+  store_tile_generic<MR, NR, TC>(acc, C, ldc, mr, nr, beta, mode);
+}
+#endif
+
+// ---------------------------------------------------------------------------------------------------------
+// Packing.  A matrix operand X is seen as (outer index o, depth k): op(A)(i, k) has outer i, op(B)(k, j)
+// outer j.  pack_panels<P> writes outer [o0, o0+n) x depth [p0, p0+kc) as ceil(n/P) panels of kc*P
+// floats, element (o, k) at k*P + o, zero-padding outer indices past n.
+// ---------------------------------------------------------------------------------------------------------
+
+// X(o, k) = ptr[k*ld + o]: P contiguous floats per k.
+template <int P>
+inline void pack_kmajor(const float* ptr, index_t ld, index_t o0, index_t n, index_t p0, index_t kc, float* __restrict dst) {
+  for (index_t o = 0; o < n; o += P, dst += kc * P) {
+    const int w = int(std::min<index_t>(P, n - o));
+    const float* src = ptr + p0 * ld + o0 + o;
+    if (w == P) {
+      for (index_t k = 0; k < kc; ++k) {
+        const float* s = src + k * ld;
+        float* d = dst + k * P;
+#pragma GCC unroll 4
+        for (int j = 0; j < P; ++j) d[j] = s[j];
+      }
+    } else {
+      for (index_t k = 0; k < kc; ++k) {
+        const float* s = src + k * ld;
+        float* d = dst + k * P;
+        int j = 0;
+        for (; j < w; ++j) d[j] = s[j];
+        for (; j < P; ++j) d[j] = 0.0f;
+      }
+    }
+  }
+}
+
+// X(o, k) = ptr[o*ld + k]: P row streams interleaved (a transpose).
+template <int P>
+inline void pack_omajor(const float* ptr, index_t ld, index_t o0, index_t n, index_t p0, index_t kc, float* __restrict dst) {
+  for (index_t o = 0; o < n; o += P, dst += kc * P) {
+    const int w = int(std::min<index_t>(P, n - o));
+    const float* rows[P];
+    for (int i = 0; i < P; ++i) rows[i] = ptr + (o0 + o + std::min(i, w - 1)) * ld + p0;
+    if (w == P) {
+      index_t k = 0;
+      // Blocks of 8 depth steps: read 8 contiguous floats of each row, write 8 panel rows.
+      for (; k + 8 <= kc; k += 8) {
+        float* d = dst + k * P;
+#pragma GCC unroll 8
+        for (int i = 0; i < P; ++i) {
+          const float* s = rows[i] + k;
+#pragma GCC unroll 8
+          for (int t = 0; t < 8; ++t) d[t * P + i] = s[t];
+        }
+      }
+      for (; k < kc; ++k)
+        for (int i = 0; i < P; ++i) dst[k * P + i] = rows[i][k];
+    } else {
+      for (index_t k = 0; k < kc; ++k)
+        for (int i = 0; i < P; ++i) dst[k * P + i] = i < w ? rows[i][k] : 0.0f;
+    }
+  }
+}
+
+}  // namespace gemm_detail
+
+// ---------------------------------------------------------------------------------------------------------
+// Operand sources.  A source packs (outer range, depth range) into P-wide panels on request
+// (`panels<P>(o0, n, p0, kc, buf)` returns the panels, in `buf` or in prepacked storage).  conv.h adds an
+// implicit-im2col source.  `kPrepacked` sources also say which orientation they were packed for.
+// ---------------------------------------------------------------------------------------------------------
+
+/// A raw matrix as the left operand: op(A)(i, k) = trans ? A[k*ld + i] : A[i*ld + k].
+struct RawA {
+  const float* ptr; index_t ld; bool trans;
+  static constexpr bool kPrepacked = false;
+  bool transposed() const { return false; }
+  template <int P>
+  const float* panels(index_t o0, index_t n, index_t p0, index_t kc, float* buf) const {
+    if (trans) gemm_detail::pack_kmajor<P>(ptr, ld, o0, n, p0, kc, buf);
+    else gemm_detail::pack_omajor<P>(ptr, ld, o0, n, p0, kc, buf);
+    return buf;
+  }
+};
+/// A raw matrix as the right operand: op(B)(k, j) = trans ? B[j*ld + k] : B[k*ld + j].
+struct RawB {
+  const float* ptr; index_t ld; bool trans;
+  static constexpr bool kPrepacked = false;
+  bool transposed() const { return false; }
+  template <int P>
+  const float* panels(index_t o0, index_t n, index_t p0, index_t kc, float* buf) const {
+    if (trans) gemm_detail::pack_omajor<P>(ptr, ld, o0, n, p0, kc, buf);
+    else gemm_detail::pack_kmajor<P>(ptr, ld, o0, n, p0, kc, buf);
+    return buf;
+  }
+};
+
+/// Whether the driver computes C^T = op(B)^T op(A)^T for raw operands of this shape (prepacked operands
+/// must be packed with the same flag).  True when N is ragged for NR-wide tiles and M is not for NR.
+inline bool sgemm_transposed_mode(index_t M, index_t N, index_t /*K*/) {
+#if defined(__AVX512F__)
+  using gemm_detail::round_up;
+  using namespace gemm_cfg;
+  if (M <= 0 || N <= 0) return false;
+  const double normal = double(M) / double(round_up(M, MR)) * double(N) / double(round_up(N, NR));
+  const double trans = double(N) / double(round_up(N, MR)) * double(M) / double(round_up(M, NR));
+  return trans * 0.95 > normal;
+#else
+  (void)M; (void)N;
+  return false;
+#endif
+}
+
+/// Floats needed to prepack an M x K op(A) (either orientation).
+inline std::size_t sgemm_packed_a_floats(index_t M, index_t K) {
+  using gemm_detail::round_up;
+  return std::size_t(std::max(round_up(M, gemm_cfg::MR), round_up(M, gemm_cfg::NR)) * K);
+}
+/// Floats needed to prepack a K x N op(B) (either orientation).
+inline std::size_t sgemm_packed_b_floats(index_t K, index_t N) { return sgemm_packed_a_floats(N, K); }
+
+namespace gemm_detail {
+// Pack a whole source (outer n, depth K) into P-wide panels, KC block after KC block.
+template <int P, class Src>
+void pack_all(const Src& src, index_t n, index_t K, float* dst) {
+  const index_t np = round_up(n, P);
+  for (index_t p0 = 0; p0 < K; p0 += gemm_cfg::KC) {
+    const index_t kc = std::min(gemm_cfg::KC, K - p0);
+    const float* r = src.template panels<P>(0, n, p0, kc, dst + p0 * np);
+    if (r != dst + p0 * np) std::memcpy(dst + p0 * np, r, sizeof(float) * std::size_t(np * kc));
+  }
+}
+}  // namespace gemm_detail
+
+/// Prepack op(A) (M x K) for the given orientation (sgemm_transposed_mode(M, N, K) of the GEMM it feeds).
+inline void sgemm_pack_a(bool transA, index_t M, index_t K, const float* A, index_t lda, float* dst, bool transposed = false) {
+  const RawA src{A, lda, transA};
+  if (transposed) gemm_detail::pack_all<gemm_cfg::NR>(src, M, K, dst);
+  else gemm_detail::pack_all<gemm_cfg::MR>(src, M, K, dst);
+}
+/// Prepack op(B) (K x N) for the given orientation.
+inline void sgemm_pack_b(bool transB, index_t K, index_t N, const float* B, index_t ldb, float* dst, bool transposed = false) {
+  const RawB src{B, ldb, transB};
+  if (transposed) gemm_detail::pack_all<gemm_cfg::MR>(src, N, K, dst);
+  else gemm_detail::pack_all<gemm_cfg::NR>(src, N, K, dst);
+}
+
+/// Prepacked panels of an operand with `outer` rows (A: M) or columns (B: N), from sgemm_pack_a/_b or
+/// conv.h's packers, for the orientation `transposed`.
+struct Packed {
+  const float* ptr; index_t outer; bool trans_mode;
+  static constexpr bool kPrepacked = true;
+  bool transposed() const { return trans_mode; }
+  template <int P>
+  const float* panels(index_t o0, index_t, index_t p0, index_t kc, float*) const {
+    return ptr + p0 * gemm_detail::round_up(outer, P) + o0 * kc;
+  }
+};
+struct PackedA : Packed {
+  PackedA(const float* p, index_t M, bool transposed = false) : Packed{p, M, transposed} {}
+};
+struct PackedB : Packed {
+  PackedB(const float* p, index_t N, bool transposed = false) : Packed{p, N, transposed} {}
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Epilogues: functors called as epi(row, col, ptr, count) on final pieces of C (ptr = &C[row*ldc + col]).
+// ---------------------------------------------------------------------------------------------------------
+namespace epi {
+struct None {
+  void operator()(index_t, index_t, float*, int) const {}
+};
+/// c += bias[row]  (conv: per output channel)
+struct BiasRow {
+  const float* bias;
+  void operator()(index_t row, index_t, float* c, int n) const {
+    const float b = bias[row];
+#pragma omp simd
+    for (int j = 0; j < n; ++j) c[j] += b;
+  }
+};
+/// c += bias[col]  (fully connected layers)
+struct BiasCol {
+  const float* bias;
+  void operator()(index_t, index_t col, float* c, int n) const {
+    const float* b = bias + col;
+#pragma omp simd
+    for (int j = 0; j < n; ++j) c[j] += b[j];
+  }
+};
+struct Relu {
+  void operator()(index_t, index_t, float* c, int n) const {
+#pragma omp simd
+    for (int j = 0; j < n; ++j) c[j] = c[j] > 0.0f ? c[j] : 0.0f;
+  }
+};
+/// c += r[row*ldr + col]  (residual add)
+struct Residual {
+  const float* r; index_t ldr;
+  void operator()(index_t row, index_t col, float* c, int n) const {
+    const float* s = r + row * ldr + col;
+#pragma omp simd
+    for (int j = 0; j < n; ++j) c[j] += s[j];
+  }
+};
+/// Apply F then G.
+template <class F, class G>
+struct Then {
+  F f; G g;
+  void operator()(index_t row, index_t col, float* c, int n) const { f(row, col, c, n); g(row, col, c, n); }
+};
+template <class F, class G>
+inline Then<F, G> then(F f, G g) { return Then<F, G>{f, g}; }
+}  // namespace epi
+
+namespace gemm_detail {
+
+// A rectangle of the (left outer) x (right outer) iteration space.
+struct Span { index_t l0, l1, r0, r1; };
+
+// Choose an l x r grid of `nt` thread tiles minimising the estimated per-thread cost (multiply-adds on the
+// MR/NR-rounded tile plus packing of the operands that are not prepacked).
+inline void choose_grid(index_t L, index_t R, index_t K, int nt, bool l_packed, bool r_packed, int& tl, int& tr) {
+  using namespace gemm_cfg;
+  const index_t lp = ceil_div(L, MR), rp = ceil_div(R, NR);
+  double best = 1e300;
+  tl = 1; tr = nt;
+  for (int a = 1; a <= nt; ++a) {
+    if (nt % a) continue;
+    const int b = nt / a;
+    const double rows = double(ceil_div(lp, a) * MR), cols = double(ceil_div(rp, b) * NR);
+    double cost = rows * cols * double(K) / 32.0;  // ~cycles: 32 multiply-adds per cycle
+    if (!l_packed) cost += rows * double(K) * double(ceil_div(index_t(cols), NC)) * 0.5;
+    if (!r_packed) cost += cols * double(K) * 0.5;
+    if (a > lp || b > rp) cost += 1e200;  // a thread without work
+    if (cost < best * 0.999) { best = cost; tl = a; tr = b; }
+  }
+}
+
+inline Span thread_span(index_t L, index_t R, int tl, int tr, int t) {
+  using namespace gemm_cfg;
+  const int ti = t / tr, tj = t % tr;
+  const index_t lp = ceil_div(L, MR), rp = ceil_div(R, NR);
+  const index_t la = lp / tl, lb = lp % tl, ra = rp / tr, rb = rp % tr;
+  const index_t pl0 = ti * la + std::min<index_t>(ti, lb), pl1 = pl0 + la + (ti < lb ? 1 : 0);
+  const index_t pr0 = tj * ra + std::min<index_t>(tj, rb), pr1 = pr0 + ra + (tj < rb ? 1 : 0);
+  return {std::min(L, pl0 * MR), std::min(L, pl1 * MR), std::min(R, pr0 * NR), std::min(R, pr1 * NR)};
+}
+
+/// Floats of packing buffer one thread needs (left block, right block), each a multiple of 64 bytes.
+inline void buffer_floats(index_t L, index_t R, index_t K, std::size_t& fl, std::size_t& fr) {
+  using namespace gemm_cfg;
+  const index_t kc = std::min(KC, std::max<index_t>(K, 1));
+  fl = std::size_t(round_up(std::min(MC, round_up(L, MR)) * kc, 16));
+  fr = std::size_t(round_up(std::min(NC, round_up(R, NR)) * kc, 16));
+}
+
+// The sequential blocked algorithm on span s of the iteration space.  Tile (l, r) of the result is
+// C[l*ldc + r] (normal) or C[r*ldc + l] (TC, transposed).
+template <bool TC, class LSrc, class RSrc, class Epi>
+void gemm_span(const LSrc& lsrc, const RSrc& rsrc, index_t K, float alpha, float beta, float* C, index_t ldc,
+               const Epi& epi, Span s, float* lbuf, float* rbuf) {
+  using namespace gemm_cfg;
+  // With a single left block, the packed right block is used right away: size it to stay in L2
+  // (AIC_GEMM_L2_RIGHT bytes) rather than NC columns, or pack one NR panel at a time (AIC_GEMM_LAZY).
+  const bool single_left = !RSrc::kPrepacked && s.l1 - s.l0 <= MC;
+#ifdef AIC_GEMM_LAZY
+  const bool lazy_right = single_left;
+#else
+  const bool lazy_right = false;
+#endif
+#ifndef AIC_GEMM_L2_RIGHT
+#define AIC_GEMM_L2_RIGHT (512 * 1024)
+#endif
+  const index_t ncb = single_left && !lazy_right
+      ? std::max<index_t>(NR, std::min<index_t>(NC, AIC_GEMM_L2_RIGHT / (4 * std::min(KC, K)) / NR * NR)) : NC;
+  for (index_t jc = s.r0; jc < s.r1; jc += ncb) {
+    const index_t nc = std::min(ncb, s.r1 - jc);
+    for (index_t pc = 0; pc < K; pc += KC) {
+      const index_t kc = std::min(KC, K - pc);
+      const bool last = pc + kc >= K;
+      const int mode = pc > 0 ? kAccumulate : beta == 0.0f ? kOverwrite : kBeta;
+      const float* rp = lazy_right ? nullptr : rsrc.template panels<NR>(jc, nc, pc, kc, rbuf);
+      for (index_t ic = s.l0; ic < s.l1; ic += MC) {
+        const index_t mc = std::min(MC, s.l1 - ic);
+        const float* lp = lsrc.template panels<MR>(ic, mc, pc, kc, lbuf);
+        for (index_t jr = 0; jr < nc; jr += NR) {
+          const int nr = int(std::min<index_t>(NR, nc - jr));
+          const float* rpanel = lazy_right ? rsrc.template panels<NR>(jc + jr, nr, pc, kc, rbuf) : rp + jr * kc;
+          for (index_t ir = 0; ir < mc; ir += MR) {
+            const int mr = int(std::min<index_t>(MR, mc - ir));
+            const index_t l = ic + ir, r = jc + jr;
+            float* c = TC ? C + r * ldc + l : C + l * ldc + r;
+            ukernel<MR, TC>(kc, lp + ir * kc, rpanel, c, ldc, mr, nr, alpha, beta, mode);
+            if (last) {
+              if (TC) for (int j = 0; j < nr; ++j) epi(r + j, l, c + j * ldc, mr);
+              else for (int i = 0; i < mr; ++i) epi(l + i, r, c + i * ldc, nr);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// K == 0 or alpha == 0: C = beta * C, then the epilogue.
+template <class Epi>
+void scale_only(index_t M, index_t N, float beta, float* C, index_t ldc, const Epi& epi) {
+  for (index_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
+    if (beta == 0.0f) std::fill(c, c + N, 0.0f);
+    else for (index_t j = 0; j < N; ++j) c[j] *= beta;
+    for (index_t j = 0; j < N; j += 32) epi(i, j, c + j, int(std::min<index_t>(32, N - j)));
+  }
+}
+
+inline int max_threads() {
+#if defined(_OPENMP)
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+// Threads worth using: at least ~1 MFLOP of work per thread and a tile each.
+inline int useful_threads(index_t M, index_t N, index_t K) {
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  const int cap = max_threads();
+  const int nt = int(std::min<double>(cap, std::max(1.0, flops / 1.0e6)));
+  const index_t tiles = ceil_div(M, gemm_cfg::MR) * ceil_div(N, gemm_cfg::NR);
+  return int(std::max<index_t>(1, std::min<index_t>(nt, tiles)));
+}
+
+template <bool TC, class LSrc, class RSrc, class Epi>
+void run_parallel(const LSrc& l, const RSrc& r, index_t L, index_t R, index_t K, float alpha, float beta, float* C,
+                  index_t ldc, const Epi& epi, void* workspace, int nt) {
+  std::size_t fl, fr;
+  buffer_floats(L, R, K, fl, fr);
+  float* ws = workspace ? reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(workspace) + 63) & ~std::uintptr_t(63))
+                        : nullptr;
+  auto run = [&](int t, int nth) {
+    int tl, tr;
+    choose_grid(L, R, K, nth, LSrc::kPrepacked, RSrc::kPrepacked, tl, tr);
+    const Span s = thread_span(L, R, tl, tr, t);
+    if (s.l0 >= s.l1 || s.r0 >= s.r1) return;
+    float* lbuf = ws ? ws + std::size_t(t) * (fl + fr) : (LSrc::kPrepacked ? nullptr : scratch_left().get(fl));
+    float* rbuf = ws ? ws + std::size_t(t) * (fl + fr) + fl : (RSrc::kPrepacked ? nullptr : scratch_right().get(fr));
+    gemm_span<TC>(l, r, K, alpha, beta, C, ldc, epi, s, lbuf, rbuf);
+  };
+#if defined(_OPENMP)
+  if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+    run(omp_get_thread_num(), omp_get_num_threads());
+    return;
+  }
+#endif
+  (void)nt;
+  run(0, 1);
+}
+
+}  // namespace gemm_detail
+
+/// Bytes of workspace for a GEMM of this size on up to `threads` threads.
+inline std::size_t sgemm_workspace_bytes(index_t M, index_t N, index_t K, int threads) {
+  std::size_t fl, fr, gl, gr;
+  gemm_detail::buffer_floats(M, N, K, fl, fr);  // normal orientation
+  gemm_detail::buffer_floats(N, M, K, gl, gr);  // transposed
+  return std::size_t(std::max(threads, 1)) * std::max(fl + fr, gl + gr) * sizeof(float) + 64;
+}
+
+/// The general entry point on operand sources: C (M x N) = alpha * op(A) op(B) + beta * C, then epi.
+template <class ASrc, class BSrc, class Epi = epi::None>
+void sgemm(const ASrc& a, const BSrc& b, index_t M, index_t N, index_t K, float alpha, float beta, float* C,
+           index_t ldc, const Epi& epi = Epi{}, void* workspace = nullptr) {
+  using namespace gemm_detail;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_only(M, N, beta, C, ldc, epi);
+    return;
+  }
+  bool tc;
+  if (ASrc::kPrepacked) tc = a.transposed();
+  else if (BSrc::kPrepacked) tc = b.transposed();
+  else tc = sgemm_transposed_mode(M, N, K);
+  if (ASrc::kPrepacked && BSrc::kPrepacked && a.transposed() != b.transposed()) std::abort();
+  const int nt = useful_threads(M, N, K);
+  if (tc) run_parallel<true>(b, a, N, M, K, alpha, beta, C, ldc, epi, workspace, nt);
+  else run_parallel<false>(a, b, M, N, K, alpha, beta, C, ldc, epi, workspace, nt);
+}
+
+/// C = alpha * op(A) * op(B) + beta * C, then epi on every final piece.  Row-major, leading dimensions in
+/// elements.  beta == 0 ignores C's contents (NaN-safe).
+template <class Epi = epi::None>
+void sgemm(bool transA, bool transB, index_t M, index_t N, index_t K, float alpha, const float* A, index_t lda,
+           const float* B, index_t ldb, float beta, float* C, index_t ldc, const Epi& epi = Epi{},
+           void* workspace = nullptr) {
+  sgemm(RawA{A, lda, transA}, RawB{B, ldb, transB}, M, N, K, alpha, beta, C, ldc, epi, workspace);
+}
+
+}  // namespace cpu
+}  // namespace aic
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
