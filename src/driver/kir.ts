@@ -14,6 +14,8 @@ export interface StageTiming {
 }
 
 export interface KirCompilation {
+  /** The scheduled Program, before memory planning (no arena offsets). */
+  unplanned: Program;
   program: Program;
   decisions: readonly FusionDecision[];
   plan: ArenaPlan;
@@ -28,6 +30,7 @@ export function compileKir(g: Graph): KirCompilation {
   const { program, plan } = planMemory(s.program);
   const t2 = performance.now();
   return {
+    unplanned: s.program,
     program,
     decisions: s.decisions,
     plan,

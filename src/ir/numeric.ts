@@ -1,5 +1,7 @@
-// Scalar number formats JS lacks: float16 and bfloat16, rounded to nearest-even as IEEE says.
-import type { DType } from './dtype.js';
+// Scalar number formats JS lacks: float16 and bfloat16, rounded to nearest-even as IEEE says (the
+// float8/float4 formats are in float8.ts), and what storing a value in a narrow dtype does to it.
+import { DTYPE_INFO, type DType } from './dtype.js';
+import { isSmallFloat, roundSmallFloat, smallFloatFromBits, smallFloatToBits } from './float8.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -70,8 +72,40 @@ export function roundToDType(t: DType, x: number): number {
     case 'bf16':
       return bf16BitsToF32(f32ToBf16Bits(Math.fround(x) === x ? x : roundF64ToF32ForF16(x)));
     default:
-      return x;
+      return isSmallFloat(t) ? roundSmallFloat(t, x) : x;
   }
+}
+
+/** How a computed number becomes an element of dtype `t` where storing it in t's typed array is not
+ * enough: rounding for the floats held widened (f16, bf16, float8, float4), truncating and wrapping to
+ * the width for 4- and 2-bit integers. Undefined where the typed array's own conversion is the dtype's. */
+export function narrowing(t: DType): ((x: number) => number) | undefined {
+  const info = DTYPE_INFO[t];
+  if (info.kind === 'float') return t === 'f32' || t === 'f64' ? undefined : (x) => roundToDType(t, x);
+  if (info.bits >= 8 || info.kind === 'bool') return undefined;
+  const shift = 32 - info.bits;
+  const mask = (1 << info.bits) - 1;
+  // `<<` and `&` convert to int32 first, which truncates and wraps modulo 2^32 (NaN and inf to 0).
+  return info.kind === 'int' ? (x) => ((x << shift) >> shift) : (x) => x & mask;
+}
+
+/** The bit patterns of a dtype whose storage is not its format (f16, bf16, float8, float4, 4- and 2-bit
+ * integers): `bits` wide, `encode` from a stored element to its unsigned pattern, `decode` back. */
+export interface BitCodec {
+  readonly bits: number;
+  encode(x: number): number;
+  decode(bits: number): number;
+}
+
+export function bitCodec(t: DType): BitCodec | undefined {
+  const bits = DTYPE_INFO[t].bits;
+  if (t === 'f16') return { bits, encode: f32ToF16Bits, decode: f16BitsToF32 };
+  if (t === 'bf16') return { bits, encode: f32ToBf16Bits, decode: bf16BitsToF32 };
+  if (isSmallFloat(t)) return { bits, encode: (x) => smallFloatToBits(t, x), decode: (b) => smallFloatFromBits(t, b) };
+  const wrap = narrowing(t);
+  if (!wrap) return undefined;
+  const mask = (1 << bits) - 1;
+  return { bits, encode: (x) => x & mask, decode: wrap };
 }
 
 /** Rounding f64 -> f32 -> f16 could round twice; keep a sticky bit so the second rounding is exact. */

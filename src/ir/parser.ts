@@ -6,7 +6,8 @@ import { A, type Attr, type Attrs } from './attr.js';
 import { DTYPE_INFO, isDType, type DType, type Storage } from './dtype.js';
 import { fail } from './error.js';
 import { Graph, Node, Value, type TensorType } from './graph.js';
-import { bf16BitsToF32, f16BitsToF32, roundToDType } from './numeric.js';
+import { roundToDType } from './numeric.js';
+import { fromRawBytes, rawByteLength } from './raw-bytes.js';
 import { numel, shapeEq, type Dim } from './shape.js';
 import { Tensor } from './tensor.js';
 import { printType, quoteValueName } from './printer.js';
@@ -357,28 +358,16 @@ class Parser {
     }
     if (t.kind !== 'int') this.fail(t, `expected an int, found ${this.describe(t)}`);
     const b = BigInt(t.text);
-    const bits = info.bytes * 8;
+    const bits = info.bits;
     const inRange = info.kind === 'int' ? BigInt.asIntN(bits, b) === b : BigInt.asUintN(bits, b) === b;
     if (!inRange) this.fail(t, `value ${t.text} is out of range for ${dtype}`);
     return info.big ? b : Number(b);
   }
 
   private hexElements(t: Token, dtype: DType, n: number): Storage {
-    const info = DTYPE_INFO[dtype];
-    const want = n * info.bytes * 2;
+    const want = rawByteLength(dtype, n) * 2;
     if (t.text.length !== want) this.fail(t, `expected ${want} hex digits for ${n} ${dtype} element(s), found ${t.text.length}`);
-    const bytes = Buffer.from(t.text, 'hex');
-    const data = new info.array(n);
-    if (dtype === 'f16' || dtype === 'bf16') {
-      const fromBits = dtype === 'f16' ? f16BitsToF32 : bf16BitsToF32;
-      for (let i = 0; i < n; i++) (data as Float32Array)[i] = fromBits(bytes[2 * i]! | (bytes[2 * i + 1]! << 8));
-    } else if (dtype === 'bool') {
-      for (let i = 0; i < n; i++) (data as Uint8Array)[i] = bytes[i] ? 1 : 0;
-    } else {
-      // Typed arrays use the host's byte order, little-endian wherever Node runs.
-      new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(bytes);
-    }
-    return data;
+    return fromRawBytes(dtype, Buffer.from(t.text, 'hex'), n);
   }
 
   end(): void {

@@ -8,11 +8,12 @@
 // The output is deterministic: attributes sorted by name, values named by their own name when it is
 // unique in the whole text and numbered otherwise, floats in the shortest form that reads back exactly.
 import type { Attr, Attrs } from './attr.js';
-import type { DType } from './dtype.js';
+import { isFloat, type DType } from './dtype.js';
 import type { Dim } from './shape.js';
 import type { Graph, Node, TensorType, Value } from './graph.js';
 import type { Tensor } from './tensor.js';
-import { f32ToBf16Bits, f32ToF16Bits, roundToDType } from './numeric.js';
+import { roundToDType } from './numeric.js';
+import { toRawBytes } from './raw-bytes.js';
 
 /** Tensors with more elements than this print as raw little-endian hex. */
 export const MAX_LIST_ELEMENTS = 64;
@@ -188,12 +189,12 @@ function tensorText(t: Tensor, opts: PrintOptions): string {
 function formatElement(dt: DType, v: number | bigint): string {
   if (typeof v === 'bigint') return v.toString();
   if (dt === 'bool') return v ? 'true' : 'false';
-  if (dt === 'f32' || dt === 'f16' || dt === 'bf16') return formatNarrowFloat(dt, v);
+  if (isFloat(dt) && dt !== 'f64') return formatNarrowFloat(dt, v);
   if (dt === 'f64') return formatFloat(v);
   return String(v);
 }
 
-/** The shortest decimal that the parser rounds back to this f32/f16/bf16 element (`0.1`, not the
+/** The shortest decimal that the parser rounds back to this f32/f16/bf16/float8 element (`0.1`, not the
  * double `0.10000000149011612` that a float32 0.1 holds). */
 function formatNarrowFloat(dt: DType, x: number): string {
   if (!Number.isFinite(x) || x === 0) return formatFloat(x);
@@ -204,20 +205,9 @@ function formatNarrowFloat(dt: DType, x: number): string {
   return formatFloat(x); // not representable in dt: a broken tensor, printed as it is
 }
 
-/** Raw little-endian bytes; f16/bf16 as their 16-bit patterns (they are stored widened to f32). */
+/** Raw little-endian bytes (raw-bytes.ts): 16- and 8-bit floats as their bit patterns (they are stored
+ * widened to f32), sub-byte types packed. */
 function tensorHex(t: Tensor): string {
-  let bytes: Uint8Array;
-  if (t.dtype === 'f16' || t.dtype === 'bf16') {
-    const toBits = t.dtype === 'f16' ? f32ToF16Bits : f32ToBf16Bits;
-    bytes = new Uint8Array(t.size * 2);
-    for (let i = 0; i < t.size; i++) {
-      const b = toBits(t.data[i] as number);
-      bytes[2 * i] = b & 0xff;
-      bytes[2 * i + 1] = b >>> 8;
-    }
-  } else {
-    // Typed arrays use the host's byte order, which is little-endian on every platform Node runs on.
-    bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  }
+  const bytes = toRawBytes(t.dtype, t.data);
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
 }

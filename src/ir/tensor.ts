@@ -2,7 +2,7 @@
 import { DTYPE_INFO, type DType, type Storage } from './dtype.js';
 import { checkAllocatable, formatShape, numel } from './shape.js';
 import { fail } from './error.js';
-import { roundToDType } from './numeric.js';
+import { narrowing, roundToDType } from './numeric.js';
 
 export class Tensor {
   readonly dtype: DType;
@@ -30,6 +30,7 @@ export class Tensor {
     return this.shape.length;
   }
 
+  /** Bytes of the elements unpacked (4- and 2-bit types one to a byte; raw-bytes.ts packs them). */
   get byteLength(): number {
     return this.size * DTYPE_INFO[this.dtype].bytes;
   }
@@ -73,7 +74,9 @@ export class Tensor {
     } else if (info.kind === 'float') {
       (this.data as Float32Array | Float64Array)[i] = roundToDType(this.dtype, Number(v));
     } else {
-      (this.data as Int32Array)[i] = typeof v === 'bigint' ? Number(BigInt.asIntN(32, v)) : Number(v);
+      const x = typeof v === 'bigint' ? Number(BigInt.asIntN(32, v)) : Number(v);
+      const wrap = narrowing(this.dtype); // 4- and 2-bit integers wrap to their width, not their byte's
+      (this.data as Int32Array)[i] = wrap ? wrap(x) : x;
     }
   }
 

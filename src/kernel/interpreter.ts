@@ -8,7 +8,7 @@ import { AicError, fail } from '../ir/error.js';
 import { formatShape, numel, type Dim } from '../ir/shape.js';
 import { evalDim, isPlainSymbol } from '../ir/dim-expr.js';
 import { Tensor } from '../ir/tensor.js';
-import { roundToDType } from '../ir/numeric.js';
+import { narrowing, roundToDType } from '../ir/numeric.js';
 import { BINARY_ROWS, REDUCE_ROWS, UNARY_ROWS, bitcastScalar, castScalar } from '../ir/prims/index.js';
 import { interpret } from '../runtime/interpreter.js';
 import { floorMod, rangeOf, type Extents, type IndexExpr } from './index-expr.js';
@@ -35,7 +35,7 @@ export class ProgramRunner {
   private readonly buffers: Map<string, Buffer>;
   private readonly symbols: string[];
   private readonly compiled: (CompiledLoop | ExternKernel)[];
-  /** Storage bytes per planned byte: f16/bf16 elements are held as float32 values. */
+  /** Storage bytes per planned byte: f16/bf16 (and float8/float4) elements are held as float32 values. */
   private readonly scale: number;
 
   constructor(readonly program: Program) {
@@ -43,7 +43,8 @@ export class ProgramRunner {
     const syms = new Set<string>();
     for (const b of program.buffers) for (const d of b.shape) for (const s of symbolsOf(d)) syms.add(s);
     this.symbols = [...syms];
-    this.scale = program.buffers.some((b) => b.role === 'temp' && b.offset !== undefined && (b.dtype === 'f16' || b.dtype === 'bf16')) ? 2 : 1;
+    this.scale = Math.max(1, ...program.buffers.filter((b) => b.role === 'temp' && b.offset !== undefined)
+      .map((b) => new DTYPE_INFO[b.dtype].array(0).BYTES_PER_ELEMENT / DTYPE_INFO[b.dtype].bytes));
     this.compiled = program.kernels.map((k) => (k.kind === 'extern' ? k : compileLoopKernel(k, this.buffers, this.symbols)));
   }
 
@@ -146,28 +147,29 @@ const HELPERS = {
   cast: castScalar,
   bitcast: bitcastScalar,
   round: roundToDType,
+  narrowing,
   floorMod,
   fail(message: string): never {
     return fail('E_RUNTIME', message);
   },
 };
 
-/** JavaScript for a value being converted to dtype `t` as a typed-array store (or an op result) would. */
+/** JavaScript for storing a number into dtype `t`'s typed array (which wraps integers and rounds f32);
+ * the prims' evals round f16/bf16 explicitly, which `round(t, x)` does. */
 function convert(t: DType, x: string): string {
-  switch (t) {
-    case 'f32': return `Math.fround(${x})`;
-    case 'f64': return x;
-    case 'f16': return `round("f16", ${x})`;
-    case 'bf16': return `round("bf16", ${x})`;
-    case 'i32': return `(${x} | 0)`;
-    case 'u32': return `(${x} >>> 0)`;
-    case 'i16': return `((${x} << 16) >> 16)`;
-    case 'u16': return `(${x} & 65535)`;
-    case 'i8': return `((${x} << 24) >> 24)`;
-    case 'u8': return `(${x} & 255)`;
-    case 'bool': return `(${x} & 1)`;
-    case 'i64': return `BigInt.asIntN(64, ${x})`;
-    case 'u64': return `BigInt.asUintN(64, ${x})`;
+  if (t === 'bool') return `(${x} & 1)`;
+  switch (DTYPE_INFO[t].array) {
+    case Float32Array: return `Math.fround(${x})`;
+    case Float64Array: return x;
+    case Int32Array: return `(${x} | 0)`;
+    case Uint32Array: return `(${x} >>> 0)`;
+    case Int16Array: return `((${x} << 16) >> 16)`;
+    case Uint16Array: return `(${x} & 65535)`;
+    case Int8Array: return `((${x} << 24) >> 24)`;
+    case Uint8Array: return `(${x} & 255)`;
+    case BigInt64Array: return `BigInt.asIntN(64, ${x})`;
+    case BigUint64Array: return `BigInt.asUintN(64, ${x})`;
+    default: return fail('E_UNSUPPORTED', `the kernel interpreter cannot store ${t}`);
   }
 }
 
@@ -331,8 +333,10 @@ class KernelCodegen {
         js = literal(exactLiteral(t, e.value));
         break;
       case 'index': {
+        // As Tensor.set stores an index: rounded to a float dtype, wrapped to an integer one.
         const i = this.index(e.index);
-        js = DTYPE_INFO[t].big ? `BigInt(${i})` : isFloat(t) ? (t === 'f64' ? i : convert(t, i)) : convert(t, i);
+        const narrow = narrowing(t);
+        js = DTYPE_INFO[t].big ? `BigInt(${i})` : narrow ? `${this.helper(`narrow:${t}`, `H.narrowing(${JSON.stringify(t)})`)}(${i})` : convert(t, i);
         break;
       }
       case 'inbounds': {

@@ -15,6 +15,11 @@ export const PASS_TOLERANCE: Readonly<Record<DType, { rtol: number; atol: number
   f32: { rtol: 1e-5, atol: 1e-6 },
   f16: { rtol: 2e-3, atol: 1e-3 },
   bf16: { rtol: 1.6e-2, atol: 1e-2 },
+  // One unit in the last place of each small float format (its mantissa: 3, 2, 1 or 0 bits).
+  f8e4m3fn: { rtol: 0.125, atol: 2 ** -9 }, f8e4m3fnuz: { rtol: 0.125, atol: 2 ** -10 },
+  f8e5m2: { rtol: 0.25, atol: 2 ** -16 }, f8e5m2fnuz: { rtol: 0.25, atol: 2 ** -17 },
+  f4e2m1: { rtol: 0.5, atol: 0.5 }, f8e8m0: { rtol: 1, atol: 0 },
+  i4: { rtol: 0, atol: 0 }, u4: { rtol: 0, atol: 0 }, i2: { rtol: 0, atol: 0 }, u2: { rtol: 0, atol: 0 },
   i8: { rtol: 0, atol: 0 }, i16: { rtol: 0, atol: 0 }, i32: { rtol: 0, atol: 0 }, i64: { rtol: 0, atol: 0 },
   u8: { rtol: 0, atol: 0 }, u16: { rtol: 0, atol: 0 }, u32: { rtol: 0, atol: 0 }, u64: { rtol: 0, atol: 0 },
   bool: { rtol: 0, atol: 0 },

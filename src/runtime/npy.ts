@@ -1,9 +1,11 @@
 // Tensors in numpy's .npy format (numpy/lib/format.py): the magic "\x93NUMPY", a version, a header that
 // is a Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }, then the elements.
 // Reads versions 1.0-3.0, big-endian and Fortran-ordered files; writes what numpy itself writes, byte for byte.
-import { DTYPE_INFO, type DType, type Storage } from '../ir/dtype.js';
+// The narrow formats (float8, float4, int4, int2) have no numpy descr: they are written as ml_dtypes saves
+// them, one element per byte under the untyped descr '|V1', and read back only when the caller names the dtype.
+import { DTYPE_INFO, isNarrow, type DType, type Storage } from '../ir/dtype.js';
 import { AicError, fail, isAicError } from '../ir/error.js';
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../ir/numeric.js';
+import { bf16BitsToF32, bitCodec, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../ir/numeric.js';
 import { MAX_ELEMENTS, formatShape, numel } from '../ir/shape.js';
 import { Tensor } from '../ir/tensor.js';
 
@@ -14,8 +16,9 @@ const ARRAY_ALIGN = 64;
 const GROWTH_AXIS_MAX_DIGITS = 21;
 
 export interface ReadNpyOptions {
-  /** The dtype the caller expects. Only consulted for '<V2', the untyped 2-byte void that ml_dtypes'
-   * bfloat16 is saved as: with `expect: 'bf16'` it reads as bf16, otherwise it is refused. */
+  /** The dtype the caller expects. Only consulted for the untyped voids ml_dtypes saves its types as:
+   * '<V2' reads as bf16 with `expect: 'bf16'`, '|V1' as a float8, float4, int4 or int2 dtype named by
+   * `expect`; otherwise they are refused. */
   expect?: DType;
 }
 
@@ -213,9 +216,14 @@ function parseDescr(descr: string, expect: DType | undefined): { dtype: DType; l
     fail('E_PROTO', `descr '${descr}' is an untyped 2-byte void; ml_dtypes saves bfloat16 this way, but the file cannot say so`,
       "read it with { expect: 'bf16' } if it holds bfloat16");
   }
+  if (m[2] === 'V1') {
+    if (expect !== undefined && isNarrow(expect)) return { dtype: expect, little };
+    fail('E_PROTO', `descr '${descr}' is an untyped 1-byte void; ml_dtypes saves float8, float4, int4 and int2 this way, but the file cannot say which`,
+      "read it with { expect: 'f8e4m3fn' } (or the dtype it holds)");
+  }
   const dtype = BY_DESCR.get(m[2]!);
   if (dtype === undefined) {
-    fail('E_PROTO', `unsupported descr '${descr}': aic reads ${Object.values(DTYPE_INFO).map((i) => i.numpy).join(' ')}`);
+    fail('E_PROTO', `unsupported descr '${descr}': aic reads ${[...new Set(Object.values(DTYPE_INFO).map((i) => i.numpy))].join(' ')}`);
   }
   return { dtype, little };
 }
@@ -265,6 +273,13 @@ export function decodeElements(dtype: DType, little: boolean, raw: Uint8Array, n
     default:
       break;
   }
+  if (isNarrow(dtype)) {
+    // One element per byte: a float8/float4 bit pattern, or an integer in its low bits.
+    const codec = bitCodec(dtype)!;
+    const out = new info.array(n) as Float32Array;
+    for (let i = 0; i < n; i++) out[i] = codec.decode(raw[i]!);
+    return out;
+  }
   // A copy gives an aligned buffer of its own (a Buffer's slice() would be a view), swapped in place if big-endian.
   const copy = new Uint8Array(raw.subarray(0, n * info.bytes));
   if (!little && info.bytes > 1) {
@@ -290,6 +305,9 @@ export function encodeElements(t: Tensor, out: Uint8Array): void {
       for (let i = 0; i < d.length; i++) out[i] = d[i] !== 0 ? 1 : 0;
       return;
     default:
-      out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      if (isNarrow(t.dtype)) {
+        const codec = bitCodec(t.dtype)!;
+        for (let i = 0; i < d.length; i++) out[i] = codec.encode(d[i] as number);
+      } else out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   }
 }

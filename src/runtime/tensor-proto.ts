@@ -5,10 +5,10 @@ import protobuf from 'protobufjs/minimal.js';
 import type { Reader } from 'protobufjs/minimal.js';
 import { DTYPE_INFO, dtypeFromOnnx, type DType, type Storage } from '../ir/dtype.js';
 import { AicError, fail, isAicError } from '../ir/error.js';
-import { bf16BitsToF32, f16BitsToF32 } from '../ir/numeric.js';
+import { bf16BitsToF32, bitCodec, f16BitsToF32 } from '../ir/numeric.js';
+import { fromRawBytes, rawByteLength, toRawBytes } from '../ir/raw-bytes.js';
 import { MAX_ELEMENTS, formatShape } from '../ir/shape.js';
 import { Tensor } from '../ir/tensor.js';
-import { decodeElements, encodeElements } from './npy.js';
 
 /** TensorProto fields by number (onnx/onnx.proto). */
 const F = {
@@ -164,15 +164,16 @@ export function tensorFromFields(f: TensorProtoFields): Tensor {
     const holds = f.rawData !== undefined ? `raw_data and ${stray.join(', ')}` : stray.join(', ');
     fail('E_MODEL', `${what} of type ${dtype} has data in ${holds}; it belongs in ${f.rawData !== undefined ? 'raw_data only' : typedField}`);
   }
-  const size = DTYPE_INFO[dtype].bytes;
+  // Sub-byte types pack in int32_data as in raw_data: each int32 holds one byte of the packed layout.
+  const packed = DTYPE_INFO[dtype].bits < 8;
   const have = f.rawData !== undefined ? f.rawData.length : FIELD_LENGTH[typedField](f);
-  const need = f.rawData !== undefined ? n * size : n;
+  const need = f.rawData !== undefined || packed ? rawByteLength(dtype, n) : n;
   if (have !== need) {
     const unit = f.rawData !== undefined ? 'bytes' : 'elements';
     const source = f.rawData !== undefined ? 'raw_data' : typedField;
     fail('E_MODEL', `${what} is ${have < need ? 'shorter' : 'longer'} than its dims: ${dtype}${formatShape(f.dims)} needs ${need} ${unit}, ${source} holds ${have}`);
   }
-  const data = f.rawData !== undefined ? decodeElements(dtype, true, f.rawData, n) : fromTypedField(dtype, f);
+  const data = f.rawData !== undefined ? fromRawBytes(dtype, f.rawData, n) : fromTypedField(dtype, f, n);
   return new Tensor(dtype, f.dims, data);
 }
 
@@ -183,6 +184,8 @@ const TYPED_FIELD: Record<DType, TypedField> = {
   f32: 'float_data', f64: 'double_data', i64: 'int64_data', u32: 'uint64_data', u64: 'uint64_data',
   f16: 'int32_data', bf16: 'int32_data', i8: 'int32_data', i16: 'int32_data', i32: 'int32_data',
   u8: 'int32_data', u16: 'int32_data', bool: 'int32_data',
+  f8e4m3fn: 'int32_data', f8e4m3fnuz: 'int32_data', f8e5m2: 'int32_data', f8e5m2fnuz: 'int32_data',
+  f8e8m0: 'int32_data', f4e2m1: 'int32_data', i4: 'int32_data', u4: 'int32_data', i2: 'int32_data', u2: 'int32_data',
 };
 
 const FIELD_LENGTH: Record<TypedField, (f: TensorProtoFields) => number> = {
@@ -194,7 +197,7 @@ const FIELD_LENGTH: Record<TypedField, (f: TensorProtoFields) => number> = {
   string_data: (f) => f.stringCount,
 };
 
-function fromTypedField(dtype: DType, f: TensorProtoFields): Storage {
+function fromTypedField(dtype: DType, f: TensorProtoFields, n: number): Storage {
   const ints = f.int32Data;
   switch (dtype) {
     case 'f32': return Float32Array.from(f.floatData);
@@ -212,6 +215,14 @@ function fromTypedField(dtype: DType, f: TensorProtoFields): Storage {
     case 'i32': return Int32Array.from(ints);
     case 'u8': return Uint8Array.from(ints);
     case 'u16': return Uint16Array.from(ints);
+    // float8 formats: one 8-bit pattern per int32.
+    case 'f8e4m3fn': case 'f8e4m3fnuz': case 'f8e5m2': case 'f8e5m2fnuz': case 'f8e8m0': {
+      const codec = bitCodec(dtype)!;
+      return Float32Array.from(ints, (v) => codec.decode(v & 0xff));
+    }
+    // 4- and 2-bit types: one byte of the packed layout per int32.
+    case 'f4e2m1': case 'i4': case 'u4': case 'i2': case 'u2':
+      return fromRawBytes(dtype, Uint8Array.from(ints, (v) => v & 0xff), n);
   }
 }
 
@@ -221,9 +232,7 @@ export function writeTensorProto(t: Tensor, name: string): Uint8Array {
   for (const d of t.shape) w.uint32(tag(F.dims, WIRE_VARINT)).int64(d);
   w.uint32(tag(F.dataType, WIRE_VARINT)).int32(DTYPE_INFO[t.dtype].onnx);
   if (name !== '') w.uint32(tag(F.name, WIRE_LEN)).string(name);
-  const raw = new Uint8Array(t.byteLength);
-  encodeElements(t, raw);
-  w.uint32(tag(F.rawData, WIRE_LEN)).bytes(raw);
+  w.uint32(tag(F.rawData, WIRE_LEN)).bytes(toRawBytes(t.dtype, t.data));
   return w.finish();
 }
 

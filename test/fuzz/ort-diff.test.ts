@@ -18,7 +18,7 @@ const long = process.env['AIC_FUZZ_RUNS'] !== undefined;
 const numRuns = long ? Number(process.env['AIC_FUZZ_RUNS']) : 25;
 
 async function check(c: FuzzCase): Promise<void> {
-  const session = await ort.InferenceSession.create(c.model, { intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(c.model, { intraOpNumThreads: 1, logSeverityLevel: 3 });
   const feeds: Record<string, ort.Tensor> = {};
   session.inputNames.forEach((name, i) => {
     feeds[name] = new ort.Tensor('float32', c.inputs[i]!.data as Float32Array, [...c.inputs[i]!.shape]);

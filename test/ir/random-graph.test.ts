@@ -3,7 +3,7 @@
 // deterministic, shrinks to prefixes, keeps to its options, and covers the whole prim set.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DTYPES, isFloat, type DType } from '../../src/ir/dtype.js';
+import { CORE_DTYPES, isFloat, type DType } from '../../src/ir/dtype.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { allOps } from '../../src/ir/op.js';
 import { shapeEq } from '../../src/ir/shape.js';
@@ -103,7 +103,7 @@ describe('arbPrimGraph', () => {
 
   it('keeps to its dtype, op, rank, size and input options', () => {
     const opts = fc.record({
-      dtypes: fc.subarray([...DTYPES], { minLength: 1 }),
+      dtypes: fc.subarray([...CORE_DTYPES], { minLength: 1 }),
       ops: fc.subarray([...GENERATED_PRIMS], { minLength: 1 }).map((ops) => [...ops, 'add', 'neg', 'cast']),
       maxRank: fc.integer({ min: 0, max: 5 }),
       maxDim: fc.integer({ min: 1, max: 5 }),
@@ -156,7 +156,7 @@ describe('arbPrimGraph', () => {
       if (c.graph.outputs.length > 1) multiOut++;
     }
     expect([...GENERATED_PRIMS].filter((op) => !ops.has(op))).toEqual([]);
-    expect(DTYPES.filter((t) => !dtypes.has(t))).toEqual([]);
+    expect(CORE_DTYPES.filter((t) => !dtypes.has(t))).toEqual([]);
     expect([...ranks].sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(zeroSize).toBeGreaterThan(50);
     expect(shared).toBeGreaterThan(300);
@@ -165,17 +165,18 @@ describe('arbPrimGraph', () => {
   });
 
   it('generates every registered prim, or says why not', () => {
-    // Prims the generator leaves out on purpose (none today): name them here with the reason.
-    const notGenerated: Record<string, string> = {};
+    // Prims the generator leaves out on purpose, with the reason. The structured ops are covered by
+    // test/frontend/ops/control.test.ts (against ONNX Runtime) and the conformance cases.
+    const notGenerated: Record<string, string> = {
+      if: 'needs generated branch graphs',
+      loop: 'needs a generated body graph',
+      scan: 'needs a generated body graph',
+      topk: 'not yet added to the generator',
+      nonzero: 'its result shape depends on the data',
+      unique: 'its result shape depends on the data',
+    };
     const prims = allOps().filter((d) => d.name.startsWith('prim.')).map((d) => d.name.slice(5));
     expect(prims.filter((p) => !GENERATED_PRIMS.includes(p) && !(p in notGenerated))).toEqual([]);
-  });
-
-  it('is fast: hundreds of graphs a second', () => {
-    const t0 = performance.now();
-    for (let seed = 0; seed < 300; seed++) generatePrimGraph(seed, { maxNodes: 12 });
-    const perSecond = 300 / ((performance.now() - t0) / 1000);
-    expect(perSecond).toBeGreaterThan(200);
   });
 
   it('reports a failing case as the IR text it was generated as, even after a pass mutated it', () => {
@@ -196,7 +197,7 @@ describe('arbPrimGraph', () => {
 
 describe('arbTensor', () => {
   it('makes tensors of the dtype and shape asked, every dtype', () => {
-    const arb = fc.constantFrom(...DTYPES).chain((dtype) =>
+    const arb = fc.constantFrom(...CORE_DTYPES).chain((dtype) =>
       fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 4 }).chain((shape) => arbTensor(dtype, shape).map((t) => ({ dtype, shape, t }))));
     fc.assert(fc.property(arb, ({ dtype, shape, t }) => {
       expect(t.dtype).toBe(dtype);

@@ -24,6 +24,13 @@ export function valueArb(dtype: DType): fc.Arbitrary<number | bigint | boolean> 
     case 'i64': return fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
     case 'u64': return fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
     case 'bool': return fc.boolean();
+    // The small floats: any float (Tensor.from rounds it), and the specials each format maps its own way.
+    case 'f8e4m3fn': case 'f8e4m3fnuz': case 'f8e5m2': case 'f8e5m2fnuz': case 'f8e8m0': case 'f4e2m1':
+      return fc.oneof(fc.float(), fc.constantFrom(...SPECIAL, 448, 240, 57344, 6, 0.5, 2 ** -9, 2 ** -17));
+    case 'i4': return ints(-8, 7);
+    case 'u4': return ints(0, 15);
+    case 'i2': return ints(-2, 1);
+    case 'u2': return ints(0, 3);
   }
 }
 

@@ -34,7 +34,7 @@
 import fc from 'fast-check';
 import { A } from '../../src/ir/attr.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
-import { DTYPES, DTYPE_INFO, isFloat, type DType } from '../../src/ir/dtype.js';
+import { CORE_DTYPES, DTYPE_INFO, isFloat, type DType } from '../../src/ir/dtype.js';
 import type { Graph, Value } from '../../src/ir/graph.js';
 import { printGraph } from '../../src/ir/printer.js';
 import '../../src/ir/prims/index.js';
@@ -173,7 +173,7 @@ interface Resolved {
 function resolveOptions(o: PrimGraphOptions): Resolved {
   const ops = new Set(o.ops ?? GENERATED_PRIMS);
   for (const op of ops) if (!GENERATED_PRIMS.includes(op)) throw new Error(`arbPrimGraph: cannot generate prim.${op}`);
-  const dtypes = [...(o.dtypes ?? DTYPES)];
+  const dtypes = [...(o.dtypes ?? CORE_DTYPES)];
   if (dtypes.length === 0) throw new Error('arbPrimGraph: no dtypes');
   return {
     dtypes,

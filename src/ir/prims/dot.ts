@@ -1,6 +1,6 @@
 // dot: a general contraction (XLA's DotGeneral). Result dims: batch dims, then the free dims of lhs,
 // then the free dims of rhs, each in operand order. MatMul, Gemm, Conv (on windows) and Einsum lower to it.
-import { DTYPE_INFO, isFloat, type Storage } from '../dtype.js';
+import { DTYPE_INFO, isFloat, isNarrow, type Storage } from '../dtype.js';
 import { registerOp } from '../op.js';
 import type { Node, TensorType } from '../graph.js';
 import { fail } from '../error.js';
@@ -71,6 +71,8 @@ registerOp({
     const b = operand(node, inputs, 1);
     const dtype = sameDType(node, [a, b]);
     expectDType(node, a, 'numeric');
+    // A contraction accumulates far past what float8, float4 or a 4-bit integer holds; no ONNX op asks it.
+    if (isNarrow(dtype)) fail('E_TYPE', `${node.describe()}: dot does not compute with ${dtype}; cast the operands to f32 or i32 first`);
     return [{ dtype, shape: dotShape(node, a.shape, b.shape, dotDims(node)) }];
   },
   eval(node, [a, b]) {

@@ -4,7 +4,7 @@ import { DTYPE_INFO, isFloat, type DType } from '../dtype.js';
 import { registerOp } from '../op.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { roundToDType } from '../numeric.js';
+import { narrowing } from '../numeric.js';
 import { fail } from '../error.js';
 import { broadcastConcrete, broadcastIndex, expectDType, operand, sameDType, type DTypeClass } from './common.js';
 import { erf, roundHalfEven } from './math.js';
@@ -145,8 +145,9 @@ function mapUnary(x: Tensor, out: Tensor, row: UnaryRow, op: string): void {
     for (let i = 0; i < n; i++) d[i] = row.num(s[i]!) & 1; // `not` on bools is logical
     return;
   }
-  if (out.dtype === 'f16' || out.dtype === 'bf16') {
-    for (let i = 0; i < n; i++) d[i] = roundToDType(out.dtype, row.num(s[i]!));
+  const narrow = narrowing(out.dtype); // f16, bf16, float8, float4: round; 4- and 2-bit ints: wrap
+  if (narrow) {
+    for (let i = 0; i < n; i++) d[i] = narrow(row.num(s[i]!));
     return;
   }
   for (let i = 0; i < n; i++) d[i] = row.num(s[i]!);
@@ -200,7 +201,7 @@ function mapBinary(a: Tensor, b: Tensor, row: BinaryRow, op: string): Tensor {
   const x = a.data as Float64Array;
   const y = b.data as Float64Array;
   const d = out.data as Float64Array;
-  const narrow = out.dtype === 'f16' || out.dtype === 'bf16';
+  const narrow = narrowing(out.dtype);
   const boolOut = a.dtype === 'bool' && out.dtype === 'bool';
   if (!ia && !ib && !narrow && !boolOut) {
     for (let i = 0; i < n; i++) d[i] = f(x[i]!, y[i]!);
@@ -208,7 +209,7 @@ function mapBinary(a: Tensor, b: Tensor, row: BinaryRow, op: string): Tensor {
   }
   for (let i = 0; i < n; i++) {
     const v = f(x[ia ? ia[i]! : i]!, y[ib ? ib[i]! : i]!);
-    d[i] = narrow ? roundToDType(out.dtype, v) : boolOut ? v & 1 : v;
+    d[i] = narrow ? narrow(v) : boolOut ? v & 1 : v;
   }
   return out;
 }

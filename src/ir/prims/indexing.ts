@@ -4,7 +4,7 @@ import { registerOp } from '../op.js';
 import { fail } from '../error.js';
 import { formatShape, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { roundToDType } from '../numeric.js';
+import { narrowing } from '../numeric.js';
 import { checkAxes, expectDType, operand } from './common.js';
 
 function normIndex(i: number, dim: number, where: string): number {
@@ -97,6 +97,7 @@ registerOp({
     const idx = new Array<number>(ix.rank).fill(0);
     const where = node.describe();
     const big = typeof d[0] === 'bigint' || t.dtype === 'i64' || t.dtype === 'u64';
+    const narrow = narrowing(t.dtype);
     for (let k = 0; k < ix.size; k++) {
       if (k > 0) {
         // Step the multi-index of element k of indices (row-major).
@@ -121,7 +122,7 @@ registerOp({
         case 'min': v = big ? (a < b ? a : b) : Math.min(a, b); break;
         default: v = b;
       }
-      d[dst] = t.dtype === 'f16' || t.dtype === 'bf16' ? roundToDType(t.dtype, v) : v;
+      d[dst] = narrow ? narrow(v) : v;
     }
     return [out];
   },

@@ -5,7 +5,7 @@ import { registerOp, type OpDef } from '../op.js';
 import type { Node, TensorType } from '../graph.js';
 import type { Dim } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { roundToDType } from '../numeric.js';
+import { narrowing } from '../numeric.js';
 import { fail } from '../error.js';
 import { checkAxes, expectDType, operand, type DTypeClass } from './common.js';
 
@@ -24,7 +24,7 @@ function lowest(t: DType): number | bigint {
   if (t === 'u64') return 0n;
   if (t === 'i64') return -(2n ** 63n);
   const info = DTYPE_INFO[t];
-  return info.kind === 'uint' ? 0 : -(2 ** (info.bytes * 8 - 1));
+  return info.kind === 'uint' ? 0 : -(2 ** (info.bits - 1));
 }
 
 function highest(t: DType): number | bigint {
@@ -33,7 +33,7 @@ function highest(t: DType): number | bigint {
   if (t === 'u64') return 2n ** 64n - 1n;
   if (t === 'i64') return 2n ** 63n - 1n;
   const info = DTYPE_INFO[t];
-  return info.kind === 'uint' ? 2 ** (info.bytes * 8) - 1 : 2 ** (info.bytes * 8 - 1) - 1;
+  return info.kind === 'uint' ? 2 ** info.bits - 1 : 2 ** (info.bits - 1) - 1;
 }
 
 // Math.max/min propagate NaN and order -0 below +0, as the binary prim.max/prim.min do.
@@ -144,12 +144,12 @@ for (const [name, row] of Object.entries(REDUCE)) {
       const step = float || name === 'reduce_max' || name === 'reduce_min' ? row.num
         : name === 'reduce_prod' ? Math.imul : (a: number, b: number) => (a + b) | 0;
       const init = row.init(t.dtype) as number;
-      const narrow = t.dtype === 'f16' || t.dtype === 'bf16';
+      const narrow = narrowing(t.dtype);
       for (let o = 0; o < outer; o++) {
         let acc = init;
         const base = ko[o]!;
         for (let r = 0; r < inner; r++) acc = step(acc, s[base + ro[r]!]!);
-        d[o] = narrow ? roundToDType(t.dtype, acc) : acc;
+        d[o] = narrow ? narrow(acc) : acc;
       }
       return [out];
     },

@@ -1,9 +1,10 @@
 // where (select with broadcasting), cast (value conversion) and bitcast (reinterpretation of bits).
 import { DTYPE_INFO, isFloat, type DType } from '../dtype.js';
 import { registerOp } from '../op.js';
-import { broadcastShapes } from '../shape.js';
+import { broadcastShapes, formatShape, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { roundToDType, f32ToBf16Bits, f32ToF16Bits, bf16BitsToF32, f16BitsToF32 } from '../numeric.js';
+import { bitCodec, narrowing } from '../numeric.js';
+import { fromRawBytes, rawByteLength, toRawBytes } from '../raw-bytes.js';
 import { fail } from '../error.js';
 import { broadcastConcrete, broadcastIndex, expectDType, operand, sameDType } from './common.js';
 
@@ -73,20 +74,22 @@ export function castTensor(x: Tensor, to: DType): Tensor {
     }
   } else if (isFloat(to)) {
     const d = dst as Float64Array;
-    const narrow = to === 'f16' || to === 'bf16';
+    const narrow = narrowing(to);
     for (let i = 0; i < n; i++) {
       const x = src[i]!;
       // A 64-bit integer rounds to a double first: keep a sticky bit so that rounding on to a narrower
       // float does not round twice (2^60 + 2^36 + 1 must become 2^60 + 2^37 in f32, not 2^60).
       const v = typeof x === 'bigint' ? (to === 'f64' ? Number(x) : bigToDoubleSticky(x)) : x;
-      d[i] = narrow ? roundToDType(to, v) : v;
+      d[i] = narrow ? narrow(v) : v;
     }
   } else {
-    // Small integers: truncate, then let the typed array wrap modulo 2^bits. Beyond 2^53 a double
-    // loses the low bits that the wrap keeps, so wide values go through BigInt.
+    // Small integers: truncate, then wrap modulo 2^bits (the typed array does it, or `narrowing` for
+    // 4- and 2-bit ones). Beyond 2^53 a double loses the low bits that the wrap keeps, so wide values go
+    // through BigInt.
     const d = dst as Int32Array;
-    const bits = toInfo.bytes * 8;
+    const bits = toInfo.bits;
     const signed = toInfo.kind === 'int';
+    const wrap = narrowing(to) ?? ((t: number) => t);
     for (let i = 0; i < n; i++) {
       const v = src[i]!;
       if (typeof v === 'bigint') {
@@ -95,7 +98,7 @@ export function castTensor(x: Tensor, to: DType): Tensor {
         d[i] = 0;
       } else {
         const t = Math.trunc(v);
-        d[i] = Math.abs(t) < 2 ** 53 ? t : Number(signed ? BigInt.asIntN(bits, BigInt(t)) : BigInt.asUintN(bits, BigInt(t)));
+        d[i] = Math.abs(t) < 2 ** 53 ? wrap(t) : Number(signed ? BigInt.asIntN(bits, BigInt(t)) : BigInt.asUintN(bits, BigInt(t)));
       }
     }
   }
@@ -103,11 +106,17 @@ export function castTensor(x: Tensor, to: DType): Tensor {
 }
 
 /** What storing a JS value into a tensor of dtype `t` does to it (a typed array's own conversion): wrap
- * for integers, round for f32 (f16/bf16 results are rounded by the op that makes them). */
+ * for integers (4- and 2-bit ones to their width), round for f32 (f16/bf16/float8/float4 results are
+ * rounded by the op that makes them). */
 export function storeConversion(t: DType): (x: number | bigint) => number | bigint {
   switch (t) {
     case 'f32': return (x) => Math.fround(x as number);
     case 'f64': case 'f16': case 'bf16': return (x) => x;
+    case 'f8e4m3fn': case 'f8e4m3fnuz': case 'f8e5m2': case 'f8e5m2fnuz': case 'f8e8m0': case 'f4e2m1': return (x) => x;
+    case 'i4': case 'u4': case 'i2': case 'u2': {
+      const wrap = narrowing(t)!;
+      return (x) => wrap(x as number);
+    }
     case 'i32': return (x) => (x as number) | 0;
     case 'u32': return (x) => (x as number) >>> 0;
     case 'i16': return (x) => ((x as number) << 16) >> 16;
@@ -130,13 +139,13 @@ export function castScalar(from: DType, to: DType): (x: number | bigint) => numb
     return (v) => store(typeof v === 'bigint' ? v : Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n);
   }
   if (isFloat(to)) {
-    const narrow = to === 'f16' || to === 'bf16';
+    const narrow = narrowing(to);
     return (x) => {
       const v = typeof x === 'bigint' ? (to === 'f64' ? Number(x) : bigToDoubleSticky(x)) : x;
-      return narrow ? roundToDType(to, v) : store(v);
+      return narrow ? narrow(v) : store(v);
     };
   }
-  const bits = toInfo.bytes * 8;
+  const bits = toInfo.bits;
   const signed = toInfo.kind === 'int';
   return (v) => {
     if (typeof v === 'bigint') return store(Number(signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v)));
@@ -149,12 +158,15 @@ export function castScalar(from: DType, to: DType): (x: number | bigint) => numb
 /** bitcast of one element (toBytes then fromBytes, element by element). */
 export function bitcastScalar(from: DType, to: DType): (x: number | bigint) => number | bigint {
   const scratch = new ArrayBuffer(8);
-  const Ctor = (t: DType): new (b: ArrayBuffer, o: number, n: number) => Tensor['data'] =>
-    (t === 'f16' || t === 'bf16' ? Uint16Array : DTYPE_INFO[t].array) as unknown as new (b: ArrayBuffer, o: number, n: number) => Tensor['data'];
+  // Dtypes stored as something else than their bits (bitCodec) go through their pattern in an unsigned array.
+  const Ctor = (t: DType): new (b: ArrayBuffer, o: number, n: number) => Tensor['data'] => {
+    const codec = bitCodec(t);
+    return (codec ? (codec.bits === 16 ? Uint16Array : Uint8Array) : DTYPE_INFO[t].array) as unknown as new (b: ArrayBuffer, o: number, n: number) => Tensor['data'];
+  };
   const src = new (Ctor(from))(scratch, 0, 1);
   const dst = new (Ctor(to))(scratch, 0, 1);
-  const enc = from === 'f16' ? f32ToF16Bits : from === 'bf16' ? f32ToBf16Bits : undefined;
-  const dec = to === 'f16' ? f16BitsToF32 : to === 'bf16' ? bf16BitsToF32 : undefined;
+  const enc = bitCodec(from)?.encode;
+  const dec = bitCodec(to)?.decode;
   return (x) => {
     (src as Float64Array)[0] = (enc ? enc(x as number) : x) as number;
     const v = dst[0]!;
@@ -184,7 +196,7 @@ registerOp({
   infer(node, inputs) {
     const x = operand(node, inputs, 0);
     const to = node.dtype('to');
-    if (DTYPE_INFO[to].bytes !== DTYPE_INFO[x.dtype].bytes) {
+    if (DTYPE_INFO[to].bits !== DTYPE_INFO[x.dtype].bits) {
       fail('E_TYPE', `${node.describe()}: cannot bitcast ${x.dtype} to ${to} (different widths)`);
     }
     return [{ dtype: to, shape: x.shape }];
@@ -195,32 +207,15 @@ registerOp({
   },
 });
 
-/** The little-endian bytes of a tensor as they would be stored (16-bit floats as their bit patterns). */
+/** The little-endian bytes of a tensor as they would be stored (raw-bytes.ts: 16-bit and 8-bit floats
+ * as their bit patterns, sub-byte types packed). */
 export function toBytes(t: Tensor): Uint8Array {
-  if (t.dtype === 'f16' || t.dtype === 'bf16') {
-    const bits = new Uint16Array(t.size);
-    const enc = t.dtype === 'f16' ? f32ToF16Bits : f32ToBf16Bits;
-    const d = t.data as Float32Array;
-    for (let i = 0; i < t.size; i++) bits[i] = enc(d[i]!);
-    return new Uint8Array(bits.buffer);
-  }
-  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice();
+  return toRawBytes(t.dtype, t.data);
 }
 
 /** A tensor from little-endian bytes (copied, so the source may be unaligned). */
 export function fromBytes(dtype: DType, shape: readonly number[], bytes: Uint8Array): Tensor {
-  const info = DTYPE_INFO[dtype];
-  const copy = bytes.slice();
-  if (dtype === 'f16' || dtype === 'bf16') {
-    const bits = new Uint16Array(copy.buffer, 0, copy.length / 2);
-    const dec = dtype === 'f16' ? f16BitsToF32 : bf16BitsToF32;
-    const t = Tensor.zeros(dtype, shape);
-    const d = t.data as Float32Array;
-    for (let i = 0; i < bits.length; i++) d[i] = dec(bits[i]!);
-    return t;
-  }
-  // A bool is stored as 0 or 1; any other byte reads as true.
-  if (dtype === 'bool') for (let i = 0; i < copy.length; i++) copy[i] = copy[i] ? 1 : 0;
-  const Ctor = info.array as unknown as new (b: ArrayBuffer, o: number, n: number) => Tensor['data'];
-  return new Tensor(dtype, shape, new Ctor(copy.buffer, 0, copy.length / info.bytes));
+  const n = numel(shape);
+  if (bytes.length !== rawByteLength(dtype, n)) fail('E_RUNTIME', `tensor ${dtype}${formatShape(shape)} needs ${rawByteLength(dtype, n)} bytes, got ${bytes.length}`);
+  return new Tensor(dtype, shape, fromRawBytes(dtype, bytes, n));
 }

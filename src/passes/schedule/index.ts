@@ -50,13 +50,16 @@ export function scheduleGraph(g: Graph): Schedule {
     const builder = new ProgramBuilder(g, plan, cache);
     const built = builder.build();
     if (builder.failures.length === 0) return { ...built, rounds: round };
+    const before = new Set(forced.keys());
     for (const f of builder.failures) {
       // A reduction that cannot be fused into its reader keeps its epilogue: materialize the end of the
       // one-to-one pointwise chain after it rather than the reduction itself.
       const target = epilogueEnd(plan, f.value);
-      if (!forced.has(target)) forced.set(target, f.reason);
-      else if (!forced.has(f.value)) forced.set(f.value, f.reason);
-      else fail('E_VERIFY', `schedule: ${label(f.value)} was materialized and still cannot be fused: ${f.reason}`);
+      if (!before.has(target)) {
+        if (!forced.has(target)) forced.set(target, f.reason);
+      } else if (!before.has(f.value)) {
+        if (!forced.has(f.value)) forced.set(f.value, f.reason);
+      } else fail('E_VERIFY', `schedule: ${label(f.value)} was materialized and still cannot be fused: ${f.reason}`);
     }
   }
 }

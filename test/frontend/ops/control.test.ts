@@ -20,7 +20,7 @@ import { lowerModel } from '../../../src/driver/targets.js';
 import { writeTensorProto } from '../../../src/runtime/tensor-proto.js';
 import { interpret } from '../../../src/runtime/interpreter.js';
 import { T, errorCode, expectTensor } from '../../support/check.js';
-import { input, init, ortNode, runNode } from '../../support/onnx-node.js';
+import { importNode, input, init, ortNode, runNode } from '../../support/onnx-node.js';
 
 const { onnx } = onnxProto;
 
@@ -69,7 +69,9 @@ function modelBytes(g: GraphSpec, opset: number): Uint8Array {
 }
 
 function lowerSpec(g: GraphSpec, opset: number): Graph {
-  const lowered = lowerModel(importModel(decodeModelProto(modelBytes(g, opset), 'control.onnx')));
+  const imported = importModel(decodeModelProto(modelBytes(g, opset), 'control.onnx'));
+  verifyGraph(imported.graph); // the onnx-dialect graph too: bodies, fresh symbols
+  const lowered = lowerModel(imported);
   verifyGraph(lowered);
   // What prints parses back, bodies and fresh symbols included.
   expect(printGraph(parseGraph(printGraph(lowered)))).toBe(printGraph(lowered));
@@ -379,6 +381,10 @@ describe('NonZero and Unique', () => {
     const got = runNode('NonZero', 13, {}, [input(x)]);
     close(got[0]!, want[0]!);
     expectTensor(runNode('NonZero', 13, {}, [input(T('f32', [2], [0, 0]))])[0]!, 'i64', [1, 0], []);
+    for (const v of [3, 0]) { // a scalar counts as rank 1
+      close(runNode('NonZero', 13, {}, [input(T('i32', [], [v]))])[0]!, (await ortNode('NonZero', 13, {}, [input(T('i32', [], [v]))]))[0]!);
+    }
+    verifyGraph(importNode('NonZero', 13, {}, [input(x)]).graph); // the symbol the import declared is kept
   });
 
   it('Unique agrees with ONNX Runtime, sorted or not, flat or along an axis', async () => {

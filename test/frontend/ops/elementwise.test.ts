@@ -4,67 +4,16 @@
 // per-channel slope, Dropout's mask), integer semantics (Python-style Mod, BitShift, Pow with mixed
 // dtypes) checked against plain references on random data, symbolic dims, and error codes.
 import { fc, test } from '@fast-check/vitest';
-import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { DTYPE_INFO, type DType } from '../../../src/ir/dtype.js';
-import type { Graph } from '../../../src/ir/graph.js';
 import { Tensor } from '../../../src/ir/tensor.js';
 import { roundToDType } from '../../../src/ir/numeric.js';
-import { verifyGraph } from '../../../src/ir/verify.js';
-import { decodeModelProto } from '../../../src/frontend/onnx/decode.js';
-import { importModel } from '../../../src/frontend/onnx/import.js';
-import { lowerModel } from '../../../src/driver/targets.js';
-import { writeTensorProto } from '../../../src/runtime/tensor-proto.js';
-import { interpret } from '../../../src/runtime/interpreter.js';
 import { erf } from '../../../src/ir/prims/math.js';
 import { T, errorCode, expectTensor, expectValues } from '../../support/check.js';
+import { init, input, lowerNode, ortNode, runNode, type AttrValue, type Operand } from '../../support/onnx-node.js';
 
-const { onnx } = onnxProto;
-
-/** An operand: a graph input fed `value` (declared with `dims` when given, e.g. symbolic), or an initializer. */
-interface Operand { value: Tensor; init?: boolean; dims?: (number | string)[] }
-/** Attribute values: integers, integer lists, strings, `{ f }` floats. */
-type AttrValue = number | number[] | string | { f: number };
-
-const input = (value: Tensor, dims?: (number | string)[]): Operand => ({ value, ...(dims ? { dims } : {}) });
-const init = (value: Tensor): Operand => ({ value, init: true });
-
-function attribute(name: string, v: AttrValue): object {
-  const { AttributeType } = onnx.AttributeProto;
-  if (typeof v === 'number') return { name, type: AttributeType.INT, i: v };
-  if (typeof v === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
-  if (Array.isArray(v)) return { name, type: AttributeType.INTS, ints: v };
-  return { name, type: AttributeType.FLOAT, f: v.f };
-}
-
-/** A one-node model, imported and lowered to prims. */
-function lowered(op: string, opset: number, attrs: Record<string, AttrValue>, operands: (Operand | null)[], outputs = 1): Graph {
-  const names = operands.map((o, i) => (o ? `in${i}` : ''));
-  const valueInfo = (name: string, dtype: DType, dims: (number | string)[]): object => ({
-    name,
-    type: { tensorType: { elemType: DTYPE_INFO[dtype].onnx, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  });
-  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: opset }],
-    graph: {
-      name: 'g',
-      node: [{ opType: op, input: names, output: Array.from({ length: outputs }, (_, i) => `out${i}`), attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) }],
-      input: operands.flatMap((o, i) => (o && !o.init ? [valueInfo(names[i]!, o.value.dtype, o.dims ?? [...o.value.shape])] : [])),
-      initializer: operands.flatMap((o, i) => (o?.init ? [onnx.TensorProto.decode(writeTensorProto(o.value, names[i]!))] : [])),
-      output: Array.from({ length: outputs }, (_, i) => ({ name: `out${i}` })),
-    },
-  })).finish();
-  const g = lowerModel(importModel(decodeModelProto(bytes, `${op}.onnx`)));
-  verifyGraph(g);
-  return g;
-}
-
-/** Run a one-node model on its graph-input operands. */
-function run(op: string, opset: number, attrs: Record<string, AttrValue>, operands: (Operand | null)[], outputs = 1): Tensor[] {
-  const g = lowered(op, opset, attrs, operands, outputs);
-  return interpret(g, operands.flatMap((o) => (o && !o.init ? [o.value] : [])));
-}
+const run = runNode;
+const lowered = lowerNode;
 const run1 = (op: string, opset: number, attrs: Record<string, AttrValue>, operands: (Operand | null)[]): Tensor => run(op, opset, attrs, operands)[0]!;
 const f32 = (values: number[]): Tensor => T('f32', [values.length], values);
 
@@ -156,12 +105,12 @@ describe('opset variants', () => {
     expectValues(run1('Mul', 6, { broadcast: 1 }, [input(a), input(f32([1, -1]))]), [0, -1, 2, -3, 4, -5, 6, -7, 8, -9, 10, -11]);
   });
 
-  it("Cast reads `to` as a type name before opset 6 and as a number after; float8 targets are unsupported", () => {
+  it("Cast reads `to` as a type name before opset 6 and as a number after; complex targets are unsupported", () => {
     const x = f32([1.7, -2.5, 300]);
     expectTensor(run1('Cast', 1, { to: 'INT32' }, [input(x)]), 'i32', [3], [1, -2, 300]);
     expectTensor(run1('Cast', 13, { to: 3 }, [input(x)]), 'i8', [3], [1, -2, 44]);
     expectTensor(run1('Cast', 19, { to: 10, saturate: 0 }, [input(f32([65520, 1 / 3]))]), 'f16', [2], [Infinity, roundToDType('f16', 1 / 3)]);
-    expect(errorCode(() => lowered('Cast', 19, { to: 17 }, [input(x)]))).toBe('E_UNSUPPORTED');
+    expect(errorCode(() => lowered('Cast', 19, { to: 14 }, [input(x)]))).toBe('E_UNSUPPORTED'); // complex64
     expect(errorCode(() => lowered('Cast', 1, { to: 'NOT_A_TYPE' }, [input(x)]))).toBe('E_TYPE');
   });
 
@@ -319,5 +268,117 @@ describe('errors', () => {
   it('Gelu rejects an unknown approximation; float-only ops reject integers', () => {
     expect(errorCode(() => lowered('Gelu', 20, { approximate: 'erf' }, [input(f32([1]))]))).toBe('E_TYPE');
     expect(errorCode(() => lowered('Asinh', 22, {}, [input(T('i32', [1], [1]))]))).toBe('E_TYPE');
+  });
+});
+
+// ---- ONNX Runtime as the oracle ----
+
+/** f32 values that find edge cases: signed zeros, tiny, near ±1, large, the infinities and NaN. */
+const EDGE = [0, -0, 1e-30, -1e-30, 1e-7, -1e-7, 3e-4, -3e-4, 0.5, -0.5, 0.999, -0.999, 1, -1, 1.001, 2, -2, 3.7, -3.7,
+  20, -20, 88, -88, 100, -100, 1e30, -1e30, Infinity, -Infinity, NaN].map(Math.fround);
+
+/** Same dtype and shape; elements within rtol (NaN matches NaN, infinities exactly). */
+function expectClose(got: Tensor, want: Tensor, rtol: number, atol = 0): void {
+  expect(`${got.dtype}[${got.shape.join(',')}]`).toBe(`${want.dtype}[${want.shape.join(',')}]`);
+  const bad: string[] = [];
+  for (let i = 0; i < got.size; i++) {
+    const g = Number(got.data[i]);
+    const w = Number(want.data[i]);
+    const ok = Number.isNaN(w) ? Number.isNaN(g) : !Number.isFinite(w) ? g === w : Math.abs(g - w) <= atol + rtol * Math.abs(w);
+    if (!ok) bad.push(`[${i}] got ${g}, want ${w}`);
+  }
+  expect(bad).toEqual([]);
+}
+
+/** Unary float ops against ONNX Runtime on EDGE (opset, attributes). ORT's own formulas are less
+ * accurate in places (e^x − 1 cancels in Elu/Selu/Celu, its sigmoid flushes below −18, its tanh
+ * approximation), so the tolerance is ORT's error there: rtol 1e-4, atol 3e-7. */
+const ORT_UNARY: [string, number, Record<string, AttrValue>][] = [
+  ['Abs', 13, {}], ['Neg', 13, {}], ['Exp', 13, {}], ['Log', 13, {}], ['Sqrt', 13, {}], ['Reciprocal', 13, {}],
+  ['Sin', 7, {}], ['Cos', 7, {}], ['Tan', 7, {}], ['Asin', 7, {}], ['Acos', 7, {}], ['Atan', 7, {}],
+  ['Sinh', 9, {}], ['Cosh', 9, {}], ['Asinh', 9, {}], ['Acosh', 9, {}], ['Atanh', 9, {}], ['Tanh', 13, {}], ['Erf', 13, {}],
+  ['Floor', 13, {}], ['Ceil', 13, {}], ['Round', 11, {}], ['Sign', 13, {}], ['IsNaN', 20, {}], ['IsInf', 20, {}],
+  ['Relu', 14, {}], ['LeakyRelu', 16, { alpha: { f: 0.1 } }], ['Elu', 6, { alpha: { f: 2 } }], ['Selu', 6, {}], ['Celu', 12, { alpha: { f: 0.5 } }],
+  ['Sigmoid', 13, {}], ['HardSigmoid', 6, {}], ['HardSwish', 14, {}], ['Softplus', 1, {}], ['Softsign', 1, {}],
+  ['ThresholdedRelu', 10, { alpha: { f: 0.9 } }], ['Gelu', 20, {}], ['Gelu', 20, { approximate: 'tanh' }], ['Mish', 18, {}],
+  ['Shrink', 9, { lambd: { f: 1.5 }, bias: { f: 0.5 } }], ['Clip', 13, {}], ['Clip', 6, { min: { f: -2 } }],
+];
+
+/** A deterministic pseudo-random stream (xorshift32). */
+function stream(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+/** n values of a dtype: integers in [lo, hi], or floats in [lo, hi] (every fourth a small integer). */
+function values(dtype: DType, n: number, lo: number, hi: number, seed: number): Tensor {
+  const r = stream(seed);
+  const xs = Array.from({ length: n }, (_, i) => {
+    const v = DTYPE_INFO[dtype].kind === 'float' && i % 4 !== 0 ? lo + (hi - lo) * r() : Math.floor(lo + (hi - lo + 1) * r());
+    return dtype === 'bool' ? v > 0 : DTYPE_INFO[dtype].big ? BigInt(v) : v;
+  });
+  return T(dtype, [n], xs);
+}
+
+/** Binary and n-ary ops against ONNX Runtime on random operands (op, opset, attributes, operands). */
+const ORT_NARY: [string, string, number, Record<string, AttrValue>, Tensor[]][] = [
+  ['f32 ^ f32', 'Pow', 15, {}, [values('f32', 24, -4, 4, 1), values('f32', 24, -3, 3, 2)]],
+  ['f32 ^ i32', 'Pow', 15, {}, [values('f32', 24, -4, 4, 3), values('i32', 24, -3, 5, 4)]],
+  ['f32 ^ i64', 'Pow', 15, {}, [values('f32', 24, -4, 4, 5), values('i64', 24, -3, 5, 6)]],
+  ['i32 ^ f32', 'Pow', 15, {}, [values('i32', 24, 0, 9, 7), values('f32', 24, 0, 3, 8)]],
+  ['i64 ^ f32', 'Pow', 15, {}, [values('i64', 24, 0, 9, 9), values('f32', 24, 0, 3, 10)]],
+  ['i64 ^ i64', 'Pow', 15, {}, [values('i64', 24, -9, 9, 11), values('i64', 24, 0, 12, 12)]],
+  ['f64 ^ f32', 'Pow', 15, {}, [values('f64', 24, 0, 9, 13), values('f32', 24, -2, 2, 14)]],
+  ['i32 % i32', 'Mod', 13, {}, [values('i32', 24, -50, 50, 15), values('i32', 24, 1, 9, 16).toNumbers().map((v, i) => (i % 2 ? -v : v))].map((t) => (t instanceof Tensor ? t : T('i32', [24], t)))],
+  ['i64 fmod i64', 'Mod', 13, { fmod: 1 }, [values('i64', 24, -50, 50, 17), T('i64', [24], values('i64', 24, 1, 9, 18).toNumbers().map((v, i) => BigInt(i % 2 ? -v : v)))]],
+  ['u8 % u8', 'Mod', 13, {}, [values('u8', 24, 0, 255, 19), values('u8', 24, 1, 255, 20)]],
+  ['f32 fmod f32', 'Mod', 13, { fmod: 1 }, [values('f32', 24, -50, 50, 21), values('f32', 24, -9, 9, 22)]],
+  ['u32 << u32', 'BitShift', 11, { direction: 'LEFT' }, [values('u32', 24, 0, 2 ** 32 - 1, 23), values('u32', 24, 0, 31, 24)]],
+  ['u8 >> u8', 'BitShift', 11, { direction: 'RIGHT' }, [values('u8', 24, 0, 255, 25), values('u8', 24, 0, 7, 26)]],
+  ['u64 << u64', 'BitShift', 11, { direction: 'LEFT' }, [values('u64', 24, 0, 2 ** 40, 27), values('u64', 24, 0, 63, 28)]],
+  ['i32 / i32', 'Div', 14, {}, [values('i32', 24, -100, 100, 29), values('i32', 24, 1, 9, 30)]],
+  ['i8 * i8 (wraps)', 'Mul', 14, {}, [values('i8', 24, -128, 127, 31), values('i8', 24, -128, 127, 32)]],
+  ['f32 max (NaN)', 'Max', 13, {}, [f32(EDGE), f32(EDGE.map((v) => -v).reverse())]],
+  ['f32 min (NaN)', 'Min', 13, {}, [f32(EDGE), f32(EDGE.map((v) => -v).reverse())]],
+  ['i64 max', 'Max', 13, {}, [values('i64', 24, -99, 99, 33), values('i64', 24, -99, 99, 34), values('i64', 24, -99, 99, 35)]],
+  ['f32 sum', 'Sum', 13, {}, [values('f32', 24, -9, 9, 36), values('f32', 24, -9, 9, 37), values('f32', 24, -9, 9, 38)]],
+  ['f32 mean', 'Mean', 13, {}, [values('f32', 24, -9, 9, 39), values('f32', 24, -9, 9, 40)]],
+  ['f32 <=', 'LessOrEqual', 16, {}, [f32(EDGE), f32(EDGE.map((v) => -v).reverse())]],
+  ['f32 >=', 'GreaterOrEqual', 16, {}, [f32(EDGE), f32(EDGE.map((v) => -v).reverse())]],
+  ['f32 ==', 'Equal', 13, {}, [f32(EDGE), f32(EDGE.map((v) => -v).reverse())]],
+  ['i32 >', 'Greater', 13, {}, [values('i32', 24, -3, 3, 41), values('i32', 24, -3, 3, 42)]],
+  ['bool xor', 'Xor', 7, {}, [values('bool', 24, -1, 1, 43), values('bool', 24, -1, 1, 44)]],
+  ['i32 bitwise or', 'BitwiseOr', 18, {}, [values('i32', 24, -(2 ** 31), 2 ** 31 - 1, 45), values('i32', 24, -(2 ** 31), 2 ** 31 - 1, 46)]],
+  ['u16 bitwise not', 'BitwiseNot', 18, {}, [values('u16', 24, 0, 65535, 47)]],
+  ['where', 'Where', 16, {}, [values('bool', 24, -1, 1, 48), values('f32', 24, -9, 9, 49), values('f32', 24, -9, 9, 50)]],
+  ['i32 clip', 'Clip', 13, {}, [values('i32', 24, -20, 20, 51), T('i32', [], [-5]), T('i32', [], [7])]],
+  ['i8 sign', 'Sign', 13, {}, [values('i8', 24, -128, 127, 52)]],
+  ['i64 abs', 'Abs', 13, {}, [values('i64', 24, -99, 99, 53)]],
+];
+
+describe('against ONNX Runtime', () => {
+  it.each(ORT_UNARY)('%s (opset %i, %o) on edge values', async (op, opset, attrs) => {
+    // ORT's erf gives 1 for NaN; ours keeps NaN.
+    const x = [input(f32(op === 'Erf' ? EDGE.filter((v) => !Number.isNaN(v)) : EDGE))];
+    expectClose(run1(op, opset, attrs, x), (await ortNode(op, opset, attrs, x))[0]!, 1e-4, 3e-7);
+  });
+
+  it.each(ORT_NARY)('%s', async (_name, op, opset, attrs, operands) => {
+    const xs = operands.map((t) => input(t));
+    expectClose(run1(op, opset, attrs, xs), (await ortNode(op, opset, attrs, xs))[0]!, 1e-6);
+  });
+
+  it.each(['f64', 'i8', 'i16', 'i32', 'i64', 'u8', 'u16', 'u32', 'u64', 'bool'] as DType[])('Cast f32 → %s and back', async (to) => {
+    const lo = to === 'bool' || DTYPE_INFO[to].kind === 'uint' ? 0 : -100;
+    const x = [input(values('f32', 24, lo, 100, 54))];
+    const y = run1('Cast', 13, { to: DTYPE_INFO[to].onnx }, x);
+    expectClose(y, (await ortNode('Cast', 13, { to: DTYPE_INFO[to].onnx }, x))[0]!, 0);
+    const back = [input(y)];
+    expectClose(run1('Cast', 13, { to: 1 }, back), (await ortNode('Cast', 13, { to: 1 }, back))[0]!, 0);
   });
 });

@@ -116,71 +116,80 @@ struct Im2colSource {
     Segment seg[P];
     const int nseg = segments<P>(q0, w, seg);
     const index_t taps = KH * KW;
-    struct Op { index_t off; __mmask16 mask; };
-    // Per (tap, chunk): ops [begin, end) (loads) or one gather (index vector + mask).
-    thread_local std::vector<Op> ops;
-    thread_local std::vector<int> begin;
-    thread_local std::vector<__m512i> idx;
-    thread_local std::vector<__mmask16> gmask;
+    // Per (tap, chunk): exactly `nops` masked loads (padded with empty masks, so the copy loop has a
+    // fixed trip count and no unpredictable branches), or one gather (index vector + mask).
+    thread_local std::vector<index_t> offs;
+    thread_local std::vector<std::int32_t> idx;  // 16 lanes per (tap, chunk)
+    thread_local std::vector<__mmask16> masks;
     const std::size_t ntc = std::size_t(taps * CH);
-    if (GATHER) {
-      idx.resize(ntc);
-      gmask.resize(ntc);
+    int nops = 1;
+    if (!GATHER) {
+      // A chunk's lanes come from at most (rows its 16 pixels span) runs.
+      for (int ch = 0; ch < CH; ++ch) {
+        int cnt = 0;
+        for (int s = 0; s < nseg; ++s)
+          if (seg[s].j0 < 16 * ch + 16 && seg[s].j0 + seg[s].len > 16 * ch) ++cnt;
+        nops = std::max(nops, cnt);
+      }
+      offs.assign(ntc * std::size_t(nops), 0);
+      masks.assign(ntc * std::size_t(nops), __mmask16(0));
     } else {
-      ops.clear();
-      begin.resize(ntc + 1);
+      idx.assign(ntc * 16, 0);
+      masks.assign(ntc, __mmask16(0));
     }
     for (index_t r = 0; r < taps; ++r) {
       const index_t kh = r / KW, kw = r % KW;
       for (int ch = 0; ch < CH; ++ch) {
-        if (GATHER) {
-          alignas(64) std::int32_t lanes[16] = {};
-          unsigned m = 0;
-          for (int s = 0; s < nseg; ++s) {
-            const index_t ih = seg[s].oh * SH - PT + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            const index_t iw0 = seg[s].ow * SW - PL + kw * DW;
-            int lo, hi;
-            valid_range(iw0, seg[s].len, lo, hi);
-            for (int t = lo; t < hi; ++t) {
-              const int lane = seg[s].j0 + t - ch * 16;
-              if (lane < 0 || lane >= 16) continue;
-              lanes[lane] = std::int32_t(ih * W + iw0 + t * SW);
-              m |= 1u << lane;
-            }
-          }
-          idx[std::size_t(r * CH + ch)] = _mm512_load_si512(lanes);
-          gmask[std::size_t(r * CH + ch)] = __mmask16(m);
-        } else {
-          begin[std::size_t(r * CH + ch)] = int(ops.size());
-          for (int s = 0; s < nseg; ++s) {
-            const index_t ih = seg[s].oh * SH - PT + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            const index_t iw0 = seg[s].ow * SW - PL + kw * DW;
-            int lo, hi;
-            valid_range(iw0, seg[s].len, lo, hi);
-            // Lanes [a, b) of this chunk, lane l reads plane[ih*W + iw0 + (l + 16*ch - j0)].
-            const int a = std::max(0, seg[s].j0 + lo - ch * 16), b = std::min(16, seg[s].j0 + hi - ch * 16);
-            if (a >= b) continue;
-            const unsigned m = ((b >= 16 ? 0xFFFFu : (1u << b) - 1u) & ~((1u << a) - 1u));
-            ops.push_back(Op{ih * W + iw0 + 16 * ch - seg[s].j0, __mmask16(m)});
+        const std::size_t tc = std::size_t(r * CH + ch);
+        int used = 0;
+        for (int s = 0; s < nseg; ++s) {
+          const index_t ih = seg[s].oh * SH - PT + kh * DH;
+          if (ih < 0 || ih >= H) continue;
+          const index_t iw0 = seg[s].ow * SW - PL + kw * DW;
+          int lo, hi;
+          valid_range(iw0, seg[s].len, lo, hi);
+          // Lanes [a, b) of this chunk; lane l holds run element t = l + 16*ch - j0.
+          const int a = std::max(0, seg[s].j0 + lo - ch * 16), b = std::min(16, seg[s].j0 + hi - ch * 16);
+          if (a >= b) continue;
+          const unsigned m = ((b >= 16 ? 0xFFFFu : (1u << b) - 1u) & ~((1u << a) - 1u));
+          if (GATHER) {
+            std::int32_t* lanes = &idx[tc * 16];
+            for (int l = a; l < b; ++l) lanes[l] = std::int32_t(ih * W + iw0 + (l + 16 * ch - seg[s].j0) * SW);
+            masks[tc] = __mmask16(masks[tc] | m);
+          } else {
+            offs[tc * std::size_t(nops) + std::size_t(used)] = ih * W + iw0 + 16 * ch - seg[s].j0;
+            masks[tc * std::size_t(nops) + std::size_t(used)] = __mmask16(m);
+            ++used;
           }
         }
       }
     }
-    if (!GATHER) begin[ntc] = int(ops.size());
+    // Local copies: the vector stores below may alias anything, which would force reloads of the tables.
+    const index_t* __restrict toffs = offs.data();
+    const std::int32_t* __restrict tidx = idx.data();
+    const __mmask16* __restrict tmasks = masks.data();
+    const float* const x0 = x;
+    const index_t plane_size = H * W;
     index_t c = p0 / taps, r = p0 % taps;
     for (index_t k = 0; k < kc; ++k) {
-      const float* plane = x + c * H * W;
+      const float* plane = x0 + c * plane_size;
       float* d = dst + k * P;
+#pragma GCC unroll 2
       for (int ch = 0; ch < CH; ++ch) {
         const std::size_t tc = std::size_t(r * CH + ch);
         __m512 v;
         if (GATHER) {
-          v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), gmask[tc], idx[tc], plane, 4);
+          v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tmasks[tc], _mm512_loadu_si512(tidx + tc * 16), plane, 4);
         } else {
-          v = _mm512_setzero_ps();
-          for (int o = begin[tc], e = begin[tc + 1]; o < e; ++o) v = _mm512_mask_loadu_ps(v, ops[std::size_t(o)].mask, plane + ops[std::size_t(o)].off);
+          const index_t* of = toffs + tc * std::size_t(nops);
+          const __mmask16* mk = tmasks + tc * std::size_t(nops);
+          switch (nops) {
+            case 1: v = _mm512_maskz_loadu_ps(mk[0], plane + of[0]); break;
+            case 2: v = _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(mk[0], plane + of[0]), mk[1], plane + of[1]); break;
+            default:
+              v = _mm512_maskz_loadu_ps(mk[0], plane + of[0]);
+              for (int o = 1; o < nops; ++o) v = _mm512_mask_loadu_ps(v, mk[o], plane + of[o]);
+          }
         }
         if (kStore == 0xFFFFu) _mm512_storeu_ps(d + 16 * ch, v);
         else _mm512_mask_storeu_ps(d + 16 * ch, __mmask16(kStore), v);

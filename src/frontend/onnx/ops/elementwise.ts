@@ -14,9 +14,12 @@ import { defineOnnxOps, type OnnxOp } from '../registry.js';
 
 // ---- shared helpers (activation.ts uses them too) ----
 
+/** Floats narrower than f32 (f16, bf16): formulas on them run in f32. */
+const isNarrowFloat = (t: DType): boolean => isFloat(t) && DTYPE_INFO[t].bytes < 4;
+
 /** Run a multi-prim formula on a float value: f16/bf16 are widened to f32 and rounded once at the end. */
 export function inF32(b: GraphBuilder, x: Value, f: (x: Value) => Value): Value {
-  if (x.dtype !== 'f16' && x.dtype !== 'bf16') return f(x);
+  if (!isNarrowFloat(x.dtype)) return f(x);
   return b.cast(f(b.cast(x, 'f32')), x.dtype);
 }
 
@@ -176,10 +179,9 @@ function sign(b: GraphBuilder, x: Value): Value {
  * numpy's promotion and ONNX Runtime's std::pow do; two integers in the base's dtype. */
 function pow(b: GraphBuilder, x: Value, y: Value): Value {
   if (x.dtype === y.dtype) return b.pow(x, y);
-  const narrow = (t: DType): DType => (t === 'f16' || t === 'bf16' ? 'f32' : t);
   let t: DType;
   if (isFloat(x.dtype) && isFloat(y.dtype)) t = x.dtype === 'f64' || y.dtype === 'f64' ? 'f64' : 'f32';
-  else if (isFloat(x.dtype)) t = narrow(x.dtype);
+  else if (isFloat(x.dtype)) t = isNarrowFloat(x.dtype) ? 'f32' : x.dtype;
   else if (isFloat(y.dtype)) t = 'f64';
   else t = x.dtype;
   return b.cast(b.pow(b.cast(x, t), b.cast(y, t)), x.dtype);

@@ -256,7 +256,7 @@ function lowerRoiAlign(ctx: LowerContext): Value[] {
   if (grids) {
     const iy = b.iota(rois.dtype, [1, 1, Gh, 1, 1], 2);
     const ix = b.iota(rois.dtype, [1, 1, 1, 1, Gw], 4);
-    used = b.and(b.lt(iy, b.reshape(gh, [R!, 1, 1, 1, 1])), b.lt(ix, b.reshape(gw, [R!, 1, 1, 1, 1])));
+    used = b.broadcast(b.and(b.lt(iy, b.reshape(gh, [R!, 1, 1, 1, 1])), b.lt(ix, b.reshape(gw, [R!, 1, 1, 1, 1]))), points);
   }
   const axis = (lo: Value, hi: Value, wlo: Value, whi: Value, part: (v: Value) => Value, d: number): AxisTaps => ({
     index: b.cast(stack(b, [clamp(b, part(lo), 0, d - 1), clamp(b, part(hi), 0, d - 1)]), 'i64'),

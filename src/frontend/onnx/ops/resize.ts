@@ -68,6 +68,8 @@ function sourceCoordinate(spec: ResizeSpec, a: AxisPlan, x: number): number {
       return width === 1 ? 0 : (x * (inLen - 1)) / (width - 1);
     case 'asymmetric':
       return x / scale;
+    case 'tf_half_pixel_for_nn':
+      return (x + 0.5) / scale;
     case 'tf_crop_and_resize': {
       const span = (a.roiEnd - a.roiStart) * (inLen - 1);
       return a.roiStart * (inLen - 1) + (width === 1 ? span / 2 : (x * span) / (width - 1));
@@ -284,6 +286,7 @@ function lowerResize(ctx: LowerContext): Value[] {
     extrapolation: node.float('extrapolation_value', 0),
   };
   const coordinateModes = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize'];
+  if (ctx.opset < 13) coordinateModes.push('tf_half_pixel_for_nn');
   if (ctx.opset >= 19) coordinateModes.push('half_pixel_symmetric');
   if (!coordinateModes.includes(spec.coordinates)) ctx.fail(`unknown coordinate_transformation_mode "${spec.coordinates}"`);
   if (!['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'].includes(spec.nearest)) ctx.fail(`unknown nearest_mode "${spec.nearest}"`);

@@ -5,8 +5,9 @@
 // a chain reads a symbolic dim, Reshape/Expand/ConstantOfShape/Range trace it (symbolicShapeOperand)
 // and keep the symbol: x.view(x.size(0), -1) on f32[N,3,4] is f32[N,12].
 import { AicError } from '../../../ir/error.js';
+import { dimAdd, dimDiv, dimMul, dimProduct, dimSub } from '../../../ir/dim-expr.js';
 import { GraphBuilder, constantOf } from '../../../ir/builder.js';
-import { DTYPE_INFO, dtypeFromOnnx, type DType } from '../../../ir/dtype.js';
+import { DTYPE_INFO, dtypeFromOnnx, isFloat, type DType } from '../../../ir/dtype.js';
 import { Graph, Node, subgraphsOf, type Value } from '../../../ir/graph.js';
 import { sliceAxis } from '../../../ir/prims/movement.js';
 import { broadcastShapes, isStatic, numel, type Dim, type Shape } from '../../../ir/shape.js';
@@ -19,22 +20,9 @@ import { defineOnnxOps, findOnnxOp } from '../registry.js';
 const HUGE = 2 ** 62;
 const clampHuge = (v: number): number => Math.max(-HUGE, Math.min(HUGE, v));
 
-/** The product of dims: a number, the one symbol among otherwise-1 dims, or undefined. */
-export function dimProduct(dims: Shape): Dim | undefined {
-  let n = 1;
-  let sym: string | undefined;
-  for (const d of dims) {
-    if (typeof d === 'number') n *= d;
-    else if (sym === undefined) sym = d;
-    else return undefined;
-  }
-  if (sym === undefined) return n;
-  return n === 1 ? sym : undefined;
-}
-
 /**
  * The result dims of an ONNX Reshape: 0 copies the input dim (unless allowzero), -1 is inferred.
- * Symbols cancel between input and target, so [N,3,4] → [0,-1] is [N,12].
+ * Symbolic dims are polynomials (src/ir/dim-expr.ts): [N,3,4] → [0,-1] is [N,12], → [-1] is [12*N].
  */
 export function reshapeDims(ctx: LowerContext, input: Shape, spec: readonly Dim[], allowzero: boolean): Dim[] {
   let infer = -1;
@@ -52,33 +40,20 @@ export function reshapeDims(ctx: LowerContext, input: Shape, spec: readonly Dim[
     }
     return s;
   });
-  const symsIn = input.filter((d): d is string => typeof d === 'string');
-  const symsOut = out.filter((d): d is string => typeof d === 'string');
-  for (const s of [...symsOut]) {
-    const j = symsIn.indexOf(s);
-    if (j >= 0) {
-      symsIn.splice(j, 1);
-      symsOut.splice(symsOut.indexOf(s), 1);
-    }
-  }
-  const nIn = numel(input.filter((d): d is number => typeof d === 'number'));
-  const nOut = numel(out.filter((d): d is number => typeof d === 'number'));
+  const total = dimProduct(input);
   const show = `[${input.join(',')}] to [${spec.join(',')}]`;
+  const known = dimProduct(out);
   if (infer >= 0) {
-    if (symsOut.length > 0) ctx.unsupported(`cannot infer -1 reshaping ${show}: symbolic dims ${symsOut.join(', ')} do not come from the input`);
-    if (symsIn.length === 0) {
-      if (nOut === 0 || nIn % nOut !== 0) ctx.fail(`cannot reshape ${show}`);
-      out[infer] = nIn / nOut;
-    } else if (symsIn.length === 1 && nIn === nOut) {
-      out[infer] = symsIn[0]!;
-    } else {
-      ctx.unsupported(`cannot infer -1 reshaping ${show} with symbolic dims`);
+    const q = dimDiv(total, known);
+    if (q === undefined) {
+      if (typeof total === 'number' && typeof known === 'number') ctx.fail(`cannot reshape ${show}`);
+      ctx.unsupported(`cannot infer -1 reshaping ${show}: ${total} is not a known multiple of ${known}`);
     }
-  } else if (symsIn.length > 0 || symsOut.length > 0) {
-    // A symbol that does not cancel makes the result's size a guess; refuse rather than mis-shape.
-    ctx.unsupported(`reshaping ${show} with symbolic dims`);
-  } else if (nIn !== nOut) {
-    ctx.fail(`cannot reshape ${show}: element counts differ`);
+    out[infer] = q;
+  } else if (known !== total) {
+    if (typeof total === 'number' && typeof known === 'number') ctx.fail(`cannot reshape ${show}: element counts differ`);
+    // A size that cannot be shown equal to the input's would be a guess; refuse rather than mis-shape.
+    ctx.unsupported(`reshaping ${show}: cannot show that ${known} elements are ${total}`);
   }
   return out;
 }
@@ -283,8 +258,10 @@ function lowerRange(ctx: LowerContext): Value {
   if (delta === 0) ctx.fail('delta must not be 0');
   const n = Math.max(Math.ceil((limit - start) / delta), 0);
   if (!Number.isFinite(n)) ctx.fail(`range of ${start} to ${limit} by ${delta} is infinite`);
-  // Floats are computed in double and rounded once, so a long f16 ramp does not drift.
-  const wide: DType = dtype === 'f32' || dtype === 'f16' || dtype === 'bf16' || dtype === 'f64' ? 'f64' : dtype;
+  // Floats are computed in double and rounded once, so a long f16 ramp does not drift. A short range is
+  // a constant (it often feeds axes or indices that other rules need as constants).
+  if (n <= b.foldLimit) return b.const(Tensor.from(dtype, [n], [...Array(n).keys()].map((i) => start + i * delta)));
+  const wide: DType = isFloat(dtype) ? 'f64' : dtype;
   const iota = b.iota(wide, [n], 0);
   const lit = (v: number): Value => b.scalar(wide, wide === 'i64' || wide === 'u64' ? BigInt(Math.trunc(v)) : v);
   return b.cast(b.add(b.mul(iota, lit(delta)), lit(start)), dtype);
@@ -348,6 +325,17 @@ function traceInts(v: Value, depth = 0): Dim[] | undefined {
       if (!x || p.input(0).shape.length !== 1) return undefined;
       const { start, len } = sliceAxis(x.length, p.ints('starts')[0]!, p.ints('stops')[0]!, p.ints('steps')[0]!);
       return [...Array(len).keys()].map((k) => x[start + k * p.ints('steps')[0]!]!);
+    }
+    case 'prim.add':
+    case 'prim.sub':
+    case 'prim.mul':
+    case 'prim.div': {
+      const x = arg(0);
+      const y = arg(1);
+      if (!x || !y || (x.length !== y.length && x.length !== 1 && y.length !== 1)) return undefined;
+      const f = { 'prim.add': dimAdd, 'prim.sub': dimSub, 'prim.mul': dimMul, 'prim.div': dimDiv }[p.op]!;
+      const r = [...Array(Math.max(x.length, y.length)).keys()].map((k) => f(x[x.length === 1 ? 0 : k]!, y[y.length === 1 ? 0 : k]!));
+      return r.every((d) => d !== undefined) ? (r as Dim[]) : undefined;
     }
     case 'prim.gather': {
       const x = arg(0);
@@ -475,10 +463,7 @@ defineOnnxOps(
       const raw = ctx.node.int('axis', 1);
       const axis = raw < 0 ? raw + r : raw;
       if (axis < 0 || axis > r) ctx.fail(`axis ${raw} is out of range for rank ${r}`);
-      const outer = dimProduct(x.shape.slice(0, axis));
-      const inner = dimProduct(x.shape.slice(axis));
-      if (outer === undefined || inner === undefined) return ctx.unsupported(`flattening [${x.shape.join(',')}] at axis ${axis} mixes symbolic dims`);
-      return [ctx.b.reshape(x, [outer, inner])];
+      return [ctx.b.reshape(x, [dimProduct(x.shape.slice(0, axis)), dimProduct(x.shape.slice(axis))])];
     },
   },
   {
@@ -581,10 +566,9 @@ defineOnnxOps(
           out.push(d);
           return;
         }
-        if (typeof d !== 'number') ctx.unsupported(`tiling the symbolic dim ${d}`);
         split.push(1, d);
         wide.push(n, d);
-        out.push(n * (d as number));
+        out.push(dimMul(n, d));
       });
       return [b.reshape(b.broadcast(b.reshape(x, split), wide), out)];
     },

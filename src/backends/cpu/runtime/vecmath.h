@@ -1,0 +1,207 @@
+// aic CPU runtime: vectorisable fp32 math.  Header-only C++17, no dependencies.
+//
+// MEASURED_ERRORS_PLACEHOLDER
+//
+// Every function is a branch-free inline function of one float (range reduction + polynomial, selects
+// instead of branches, bit casts through memcpy), so that g++ -O3 vectorises loops that call it:
+//
+//   #pragma omp simd
+//   for (int i = 0; i < n; ++i) y[i] = aic::cpu::vexp(x[i]);
+//
+// Special values: NaN in gives NaN out; +-inf and the tails saturate to the mathematically right limit
+// (vexp(-inf) = 0, vexp(+inf) = inf, vtanh(+-inf) = +-1, vsigmoid(-inf) = 0, verf(+-inf) = +-1,
+// vlog(0) = -inf, vlog(x < 0) = NaN); results that are denormal are produced as denormals (gradual
+// underflow), and denormal inputs are handled.  Do not compile with -ffast-math (it would drop the NaN
+// and infinity handling); -O3 -march=native [-fopenmp] is what they are written for.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace aic {
+namespace cpu {
+namespace vm_detail {
+
+inline std::int32_t as_int(float x) { std::int32_t i; std::memcpy(&i, &x, sizeof i); return i; }
+inline float as_float(std::int32_t i) { float x; std::memcpy(&x, &i, sizeof x); return x; }
+inline float inf() { return as_float(0x7f800000); }
+inline float qnan() { return as_float(0x7fc00000); }
+inline float fabs_(float x) { return as_float(as_int(x) & 0x7fffffff); }
+inline float copysign_(float mag, float sign) { return as_float((as_int(mag) & 0x7fffffff) | (as_int(sign) & int(0x80000000u))); }
+
+}  // namespace vm_detail
+
+/// e^x.  Range reduction x = n ln2 + r (|r| <= ln2/2, Cody-Waite two-part ln2), degree-6 polynomial, 2^n
+/// applied as two exponent factors so that results down to the denormal range are right.
+inline float vexp(float x) {
+  using namespace vm_detail;
+  const float big = x > 88.72283935546875f ? 1.0f : 0.0f;  // overflow (also +inf)
+  float xc = x < -104.0f ? -104.0f : x;                     // below: underflow to 0 (also -inf)
+  xc = xc > 88.72283935546875f ? 88.72283935546875f : xc;   // comparisons keep NaN as NaN
+  // n = round(x / ln2) with the 1.5 * 2^23 trick (no float->int conversion, so NaN stays harmless).
+  const float magic = 12582912.0f;
+  const float t = xc * 1.44269502162933349609375f + magic;
+  const float n = t - magic;
+  const std::int32_t ni = as_int(t) - as_int(magic);
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  const float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
+  // 2^n = 2^(n/2) * 2^(n - n/2): both factors are normal floats for n in [-150, 128].
+  const std::int32_t n1 = ni >> 1, n2 = ni - n1;
+  const float s1 = as_float((n1 + 127) << 23), s2 = as_float((n2 + 127) << 23);
+  const float res = p * s1 * s2;
+  return big > 0.0f ? inf() : res;
+}
+
+/// Natural logarithm.  x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) by a degree-9 polynomial in m - 1.
+inline float vlog(float x) {
+  using namespace vm_detail;
+  // Denormals: scale into the normal range first.
+  const bool sub = x < 1.17549435e-38f;
+  const float xs = sub ? x * 8388608.0f : x;  // 2^23
+  const std::int32_t ix = as_int(xs);
+  std::int32_t e = ((ix >> 23) & 0xff) - 126;
+  float m = as_float((ix & 0x007fffff) | 0x3f000000);  // [0.5, 1)
+  const bool lo = m < 0.707106781186547524f;
+  e = lo ? e - 1 : e;
+  m = lo ? m + m : m;
+  const float f = m - 1.0f;
+  const float fe = float(e) - (sub ? 23.0f : 0.0f);
+  const float z = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  float y = p * f * z;
+  y = y + fe * -2.12194440e-4f;
+  y = y - 0.5f * z;
+  float res = f + y;
+  res = res + fe * 0.693359375f;
+  res = x == inf() ? inf() : res;
+  res = x == 0.0f ? -inf() : res;
+  res = x < 0.0f ? qnan() : res;
+  return x != x ? x : res;
+}
+
+/// tanh(x): an odd polynomial for |x| < 0.625, 1 - 2 / (e^{2|x|} + 1) beyond (saturates to +-1).
+inline float vtanh(float x) {
+  using namespace vm_detail;
+  const float a = fabs_(x);
+  const float s = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * s + 2.06390887954e-2f;
+  p = p * s - 5.37397155531e-2f;
+  p = p * s + 1.33314422036e-1f;
+  p = p * s - 3.33332819422e-1f;
+  const float small = p * s * x + x;
+  const float ac = a > 10.0f ? 10.0f : a;  // tanh(x > 9.011) rounds to 1.0f
+  const float large = 1.0f - 2.0f / (vexp(ac + ac) + 1.0f);
+  const float res = copysign_(a < 0.625f ? small : large, x);  // the sign also for -0
+  return x != x ? x : res;
+}
+
+/// Logistic sigmoid 1 / (1 + e^-x), computed as e^-|x| based fractions so that both tails keep full
+/// relative accuracy (sigmoid(-100) = 3.7e-44, a denormal, not 0).
+inline float vsigmoid(float x) {
+  using namespace vm_detail;
+  const float e = vexp(-fabs_(x));  // in (0, 1]
+  const float s = 1.0f / (1.0f + e);
+  return x >= 0.0f ? s : (x != x ? x : e * s);
+}
+
+namespace vm_detail {
+// erf(x) / x for |x| < 1, as a polynomial in z = x^2 (relative fit error 4e-8).
+inline float erf_small(float x, float z) {
+  float p = -0.0005667995428666472f;
+  p = p * z + 0.004927420057356358f;
+  p = p * z - 0.026720894500613213f;
+  p = p * z + 0.1128057911992073f;
+  p = p * z - 0.37612390518188477f;
+  p = p * z + 1.1283791065216064f;
+  return x * p;
+}
+// erfc(a) for a >= 1 given a^2 = hi + lo exactly: e^{-a^2} R(1/a), R a polynomial fitted on [1, 4) and
+// on [4, 10.1] (relative fit error < 1e-7 after rounding the coefficients to float).  0 past 10.1.
+inline float erfc_tail(float a, float hi, float lo) {
+  const float ac = a < 1.0f ? 1.0f : (a > 10.1f ? 10.1f : a);
+  const float u = 1.0f / ac;
+  float q = -0.012079884298145771f;
+  q = q * u + 0.04147293418645859f;
+  q = q * u - 0.003256680676713586f;
+  q = q * u - 0.21059322357177734f;
+  q = q * u + 0.4749651551246643f;
+  q = q * u - 0.4620603919029236f;
+  q = q * u + 0.03947317227721214f;
+  q = q * u + 0.5594154596328735f;
+  q = q * u + 0.0002469873579684645f;
+  float r = -0.40153661370277405f;
+  r = r * u + 0.45564398169517517f;
+  r = r * u + 0.013932015746831894f;
+  r = r * u - 0.2864433228969574f;
+  r = r * u + 0.0005393334431573749f;
+  r = r * u + 0.5641571879386902f;
+  r = r * u + 7.771523087285459e-07f;
+  const float rr = ac < 4.0f ? q : r;
+  const float h = hi > 103.0f ? 103.0f : hi;
+  const float res = vexp(-h) * (1.0f - lo) * rr;
+  return a > 10.1f ? 0.0f : res;
+}
+}  // namespace vm_detail
+
+/// erf(x): x P(x^2) for |x| < 1, 1 - erfc(|x|) (signed) beyond; saturates to +-1.
+inline float verf(float x) {
+  using namespace vm_detail;
+  const float a = fabs_(x);
+  const float z = x * x;
+  const float lo = __builtin_fmaf(x, x, -z);
+  const float large = 1.0f - erfc_tail(a, z, lo);
+  const float res = a < 1.0f ? erf_small(x, z) : copysign_(large, x);
+  return x != x ? x : res;
+}
+
+/// erfc(x) = 1 - erf(x), with full relative accuracy in the right tail (down to the denormals).
+inline float verfc(float x) {
+  using namespace vm_detail;
+  const float a = fabs_(x);
+  const float z = x * x;
+  const float lo = __builtin_fmaf(x, x, -z);
+  const float t = erfc_tail(a, z, lo);  // erfc(|x|) for |x| >= 1
+  const float mid = 1.0f - erf_small(x, z);
+  const float res = a < 1.0f ? mid : (x > 0.0f ? t : 2.0f - t);
+  return x != x ? x : res;
+}
+
+/// GELU, exact form: 0.5 x (1 + erf(x / sqrt 2)) = 0.5 x erfc(-x / sqrt 2), evaluated without
+/// cancellation in the negative tail (x^2 / 2 is carried as an exact hi + lo pair).
+inline float vgelu(float x) {
+  using namespace vm_detail;
+  const float y = x * 0.70710678118654752f;  // erf / erfc argument
+  const float a = fabs_(y);
+  const float hi = x * x * 0.5f;
+  const float lo = __builtin_fmaf(x, x, -(x * x)) * 0.5f;
+  const float t = erfc_tail(a, hi, lo);                   // erfc(|y|), |y| >= 1
+  const float mid = 1.0f + erf_small(y, y * y);           // 1 + erf(y), |y| < 1
+  const float e = a < 1.0f ? mid : (x > 0.0f ? 2.0f - t : t);
+  const float res = 0.5f * x * e;
+  return x != x ? x : res;
+}
+
+/// GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+inline float vgelu_tanh(float x) {
+  return 0.5f * x * (1.0f + vtanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+}  // namespace cpu
+}  // namespace aic

@@ -1,0 +1,79 @@
+// `aic compile MODEL.onnx --target T -o DIR [--passes P] [--print-ir-after PASS|all] [--dump-dir D] [--stats]
+// [--json] [--explain-fusion]`: the target's artifact, written into DIR atomically. For `kir` the artifact is
+// the Program's text (program.kir).
+import type { Command } from 'commander';
+import { formatBytes, groupDigits, type CliContext } from '../output.js';
+
+interface CompileFlags {
+  target: string;
+  out: string;
+  passes?: string;
+  printIrAfter?: string;
+  dumpDir?: string;
+  stats?: boolean;
+  json?: boolean;
+  explainFusion?: boolean;
+}
+
+export function registerCompile(program: Command, ctx: CliContext): void {
+  program
+    .command('compile')
+    .description('compile a model for a target and write its artifact (for kir: the kernel-IR Program) into DIR')
+    .argument('<model>', 'the .onnx file')
+    .option('--target <t>', 'what to compile for: kir, or a backend', 'kir')
+    .requiredOption('-o, --out <dir>', 'the folder to write (replaced atomically)')
+    .option('--passes <pipeline>', 'comma-separated graph passes (default: lower + canonicalization)')
+    .option('--print-ir-after <pass>', "print the IR after a pass ('all', a graph pass, 'schedule' or 'plan')")
+    .option('--dump-dir <dir>', 'write every stage as numbered .air / .kir files')
+    .option('--stats', 'print node, kernel and memory counts')
+    .option('--json', 'print the stats (or a summary) as one JSON document on stdout')
+    .option('--explain-fusion', 'list the kernels and every value not fused into its readers, with the reason')
+    .action(async (modelPath: string, opts: CompileFlags) => {
+      const { mkdirSync, writeFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const { loadModel } = await import('../../driver/model-file.js');
+      const { compileModel, writeArtifact } = await import('../../driver/compile.js');
+      const { printIr, dumpStages } = await import('../../passes/manager.js');
+      const { printProgram } = await import('../../kernel/printer.js');
+      const { explainFusion } = await import('../../passes/schedule/explain.js');
+      // With --json, stdout holds only the JSON document: IR and explanations go to stderr.
+      const text = (s: string): void => (opts.json ? ctx.io.err(s) : ctx.io.out(s));
+      const t0 = performance.now();
+      const model = loadModel(modelPath);
+      const importMs = performance.now() - t0;
+      const instrumentations = [];
+      const which = opts.printIrAfter;
+      if (which !== undefined) instrumentations.push(printIr('after', which, text));
+      let stage = 0;
+      if (opts.dumpDir !== undefined) {
+        mkdirSync(opts.dumpDir, { recursive: true });
+        instrumentations.push(dumpStages((name, body) => {
+          stage = Math.max(stage, Number(name.slice(0, 2)) + 1);
+          writeFileSync(join(opts.dumpDir!, name), body);
+        }));
+      }
+      const result = compileModel(model, {
+        target: opts.target,
+        ...(opts.passes !== undefined ? { passes: opts.passes } : {}),
+        instrumentations,
+        onProgram: (name, p) => {
+          if (which === 'all' || which?.split(',').includes(name)) text(`// ----- kernel IR after ${name} -----\n${printProgram(p, { elideWeightsOver: 16 })}`);
+          if (opts.dumpDir !== undefined) writeFileSync(join(opts.dumpDir, `${String(stage++).padStart(2, '0')}-${name}.kir`), printProgram(p));
+        },
+      }, importMs);
+      writeArtifact(opts.out, result.files);
+      if (opts.explainFusion) text(`${explainFusion(result.program, result.decisions).join('\n')}\n`);
+      const s = result.stats;
+      if (opts.json) {
+        ctx.printJson(opts.stats ? s : { out: opts.out, files: [...result.files.keys()], kernels: s.kernels, arenaBytes: s.arenaBytes });
+        return;
+      }
+      ctx.print(`wrote ${[...result.files.keys()].map((f) => join(opts.out, f)).join(', ')}`);
+      if (!opts.stats) return;
+      ctx.print(`nodes        ${groupDigits(s.nodes)} onnx, ${groupDigits(s.prims)} prims, ${groupDigits(s.nodesAfterOpt)} after canonicalization`);
+      ctx.print(`kernels      ${groupDigits(s.kernels)}`);
+      ctx.print(`arena        ${formatBytes(s.arenaBytes)} (naive ${formatBytes(s.naiveBytes)}, lower bound ${formatBytes(s.lowerBoundBytes)})`);
+      ctx.print(`bytes moved  ${formatBytes(s.bytesMoved)} (unfused ${formatBytes(s.bytesMovedUnfused)})`);
+      ctx.print(`passes       ${s.passes.map((p) => `${p.name} ${p.ms.toFixed(0)} ms`).join(', ')}`);
+    });
+}
