@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark the hand-tuned CPU kernels (src/backends/cpu/runtime/*.h) against ONNX Runtime, side by side
-// in the same run: a 1024^3 GEMM at 1 and 2 threads, a few ResNet-50 convolutions and transformer-sized
-// GEMMs.  Not a test: run it by hand after `npm run build` (it needs dist/ for the ONNX writer):
+// in the same run: a 1024^3 GEMM at 1 and 2 threads, a few ResNet-50 convolutions (and a DenseNet and a VGG
+// one) and transformer-sized GEMMs.  Not a test: run it by hand after `npm run build` (it needs dist/ for the ONNX writer):
 //
 //   node scripts/bench-kernels.js [--rounds N] [--threads 1,2] [--quick]
 //
@@ -29,7 +29,7 @@ const opt = (name, dflt) => {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
 };
 const quick = args.includes('--quick');
-const rounds = Number(opt('--rounds', quick ? '2' : '5'));
+const rounds = Number(opt('--rounds', quick ? '2' : '6'));
 const threadList = opt('--threads', '1,2').split(',').map(Number);
 
 if (spawnSync('g++', ['--version']).status !== 0) {
@@ -150,7 +150,12 @@ if (cc.status !== 0) {
 const isa = spawnSync('g++', ['-march=native', '-dM', '-E', '-x', 'c++', '/dev/null'], { encoding: 'utf8' }).stdout;
 const isaName = /__AVX512F__/.test(isa) ? 'avx512' : /__AVX2__/.test(isa) ? 'avx2' : 'scalar';
 
-const child = spawn(exe, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+// libgomp's default spin-wait (GOMP_SPINCOUNT 300000) is ruinous when the machine is shared: a thread
+// spinning at the end of a parallel region keeps a core that its (preempted) partner needs, and a 1 ms
+// convolution takes 10 ms.  A short spin followed by sleeping, like ONNX Runtime's own pool, is what the
+// CPU backend should also run its artifacts with.
+const ompEnv = { GOMP_SPINCOUNT: '10000', ...process.env };
+const child = spawn(exe, [], { stdio: ['pipe', 'pipe', 'inherit'], env: ompEnv });
 const lines = createInterface({ input: child.stdout });
 const pending = [];
 lines.on('line', (l) => pending.shift()?.(l));
@@ -252,6 +257,8 @@ const convCases = [
   ...(quick ? [] : [
     { label: 'res3 1x1/2 256->512 56', C: 256, H: 56, W: 56, M: 512, KH: 1, KW: 1, S: 2, P: 0, G: 1 },
     { label: 'res4 1x1 1024->256 14', C: 1024, H: 14, W: 14, M: 256, KH: 1, KW: 1, S: 1, P: 0, G: 1 },
+    { label: 'densenet 3x3 128->32 56', C: 128, H: 56, W: 56, M: 32, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
+    { label: 'vgg 3x3 128->128 112', C: 128, H: 112, W: 112, M: 128, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
   ]),
 ];
 const convOut = (c) => Math.floor((c.H + 2 * c.P - c.KH) / c.S) + 1;

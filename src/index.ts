@@ -32,3 +32,15 @@ export { readNpy, writeNpy } from './runtime/npy.js';
 export { readTensorProto, writeTensorProto } from './runtime/tensor-proto.js';
 export { registerTarget, compileForTarget, type CompiledModel } from './driver/targets.js';
 export { loadModel } from './driver/model-file.js';
+
+// The kernel IR (docs/KERNEL-IR.md): what backends render
+export { ix, simplify, printIndex, flatten, unflatten, evalIndex, type IndexExpr } from './kernel/index-expr.js';
+export { allStmts, kernelReads, kernelWrites, type Kernel, type LoopKernel, type ExternKernel, type Stmt, type Expr, type Axis, type Combiner } from './kernel/kernel.js';
+export { ALIGNMENT, type Program, type Buffer } from './kernel/program.js';
+export { printProgram, printKernel } from './kernel/printer.js';
+export { parseProgram, parseKernel } from './kernel/parser.js';
+export { runProgram, ProgramRunner } from './kernel/interpreter.js';
+export { matchGemm, type GemmPattern } from './kernel/gemm.js';
+export { scheduleGraph, type Schedule, type FusionDecision } from './passes/schedule/index.js';
+export { planMemory, checkPlan, type ArenaPlan } from './passes/memory-plan.js';
+export { compileKir } from './driver/kir.js';

@@ -14,7 +14,7 @@ import { kernelReads, kernelWrites } from '../kernel/kernel.js';
 import { bufferMap, type Program } from '../kernel/program.js';
 import type { FusionDecision } from '../passes/schedule/index.js';
 import type { ArenaPlan } from '../passes/memory-plan.js';
-import { findBackend } from '../backends/backend.js';
+import { findBackend, type EmitOptions } from '../backends/backend.js';
 import { optimizeModel } from './pipeline.js';
 import { compileKir } from './kir.js';
 
@@ -37,6 +37,8 @@ export interface CompileRequest {
   instrumentations?: readonly Instrumentation[];
   /** Called with each kernel-IR stage (`schedule`, `plan`) for --print-ir-after and --dump-dir. */
   onProgram?: (stage: string, p: Program) => void;
+  /** The backend's emit options (`embedWeights`, target-specific knobs). */
+  emit?: EmitOptions;
 }
 
 export interface CompileResult {
@@ -56,7 +58,7 @@ export function compileModel(model: ImportedModel, req: CompileRequest, importMs
   req.onProgram?.('schedule', kir.unplanned);
   req.onProgram?.('plan', kir.program);
   const files = new Map<string, string | Uint8Array>();
-  if (backend) for (const [name, content] of backend.emit(kir.program).files) files.set(name, content);
+  if (backend) for (const [name, content] of backend.emit(kir.program, req.emit ?? {}).files) files.set(name, content);
   else files.set('program.kir', printProgram(kir.program));
   const lowered = timings.find((t) => t.name === 'lower');
   const stats: CompileStats = {
@@ -110,8 +112,11 @@ export function bytesMovedUnfused(g: Graph): number {
   return total;
 }
 
-/** Write files into `dir` atomically: into a temp folder beside it, renamed at the end. */
-export function writeArtifact(dir: string, files: ReadonlyMap<string, string | Uint8Array>): void {
+/** Write files into `dir` atomically: into a temp folder beside it, renamed at the end. With `build`, the
+ * files are built in the temp folder first; when that fails, the sources are left in `DIR.failed` (the
+ * error names them) and no DIR remains that could pass for a good artifact. */
+export async function writeArtifact(dir: string, files: ReadonlyMap<string, string | Uint8Array>,
+  build?: (tmp: string, shownDir: string) => Promise<void>): Promise<void> {
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });
   const tmp = mkdtempSync(join(parent, `.${basename(dir)}.tmp-`));
@@ -121,6 +126,26 @@ export function writeArtifact(dir: string, files: ReadonlyMap<string, string | U
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, content);
     }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    fail('E_IO', `${dir}: cannot write the artifact (${(e as Error).message})`);
+  }
+  if (build) {
+    const failed = `${dir}.failed`;
+    try {
+      await build(tmp, failed);
+    } catch (e) {
+      rmSync(failed, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        renameSync(tmp, failed);
+      } catch {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+      throw e;
+    }
+  }
+  try {
     if (existsSync(dir)) {
       const old = `${tmp}.old`;
       renameSync(dir, old);

@@ -122,7 +122,20 @@ async function runInWorkers(cases: readonly TestCase[], opts: ConformanceOptions
       });
       record(index, result);
     }
-    await worker?.terminate();
+    if (worker) await shutDown(worker);
   };
   await Promise.all(Array.from({ length: jobs }, lane));
+}
+
+/** Let a worker release what it holds (its WebGPU device), then end it. */
+async function shutDown(w: Worker): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    w.once('message', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    w.postMessage({ shutdown: true });
+  });
+  await w.terminate();
 }

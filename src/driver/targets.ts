@@ -8,6 +8,10 @@ import { optimizeModel } from './pipeline.js';
 import { interpret } from '../runtime/interpreter.js';
 import { ProgramRunner } from '../kernel/interpreter.js';
 import { compileKir } from './kir.js';
+// Sets EGL_PLATFORM in the main thread, before any worker could load Dawn.
+import './webgpu.js';
+import { registerBackend } from './backend-target.js';
+import { cpuBackend } from '../backends/cpu/index.js';
 
 export interface CompiledModel {
   /** Run on inputs in the order of the compiled graph's inputs. */
@@ -50,3 +54,9 @@ registerTarget('kir', async (model) => {
   const runner = new ProgramRunner(compileKir(lowerModel(model, 'kir')).program);
   return { run: async (inputs) => runner.run(inputs) };
 });
+
+// The CPU backend: C++ built by g++ once per artifact (under the cache folder), run by its runner.
+registerBackend(cpuBackend);
+
+// WGSL compute shaders on this thread's WebGPU device (src/driver/wgsl.ts).
+registerTarget('wgsl', async (model) => (await import('./wgsl.js')).compileWgsl(model));

@@ -50,6 +50,15 @@ export interface RunOptions {
   atol?: number;
 }
 
+/** Per-case tolerances of ONNX's own reference backend test (tests/python/backend_reference_test.py, as
+ * ../shared/onnx-tests/README.md records): its expected DFT outputs carry float32 FFT rounding noise, and
+ * the bfloat16 Celu expansion rounds every step to bfloat16. */
+function caseTolerance(name: string): { rtol?: number; atol?: number } {
+  if (/^test_dft(_axis|_inverse)?(_opset19)?$/.test(name)) return { atol: 1e-6 };
+  if (name === 'test_celu_bfloat16_expanded') return { rtol: 1e-2, atol: 1e-2 };
+  return {};
+}
+
 /** Cases whose expected outputs come from a random generator, with the reason. */
 export function skipReason(name: string): string | undefined {
   if (name.startsWith('test_bernoulli')) return 'the expected output comes from a random generator';
@@ -124,7 +133,7 @@ function dataSetInputs(tc: TestCase, set: string, declared: readonly string[], s
   const inputs = new Map<string, Tensor>();
   if (tc.light) {
     // The reference runner: arange(n)/n in float64, cast to float32, unknown dims as 1.
-    for (const name of declared) {
+    for (const name of declared.filter((d) => d !== '')) {
       const shape = shapes(name) ?? [1];
       const n = numel(shape);
       const t = Tensor.zeros('f32', shape);
@@ -140,6 +149,7 @@ function dataSetInputs(tc: TestCase, set: string, declared: readonly string[], s
 export function readDataSet(set: string, declared: readonly string[]): Map<string, Tensor> {
   const inputs = new Map<string, Tensor>();
   declared.forEach((name, k) => {
+    if (name === '') return;
     for (const ext of ['pb', 'npy']) {
       const file = join(set, `input_${k}.${ext}`);
       if (existsSync(file)) {
@@ -178,7 +188,8 @@ export async function runCase(tc: TestCase, opts: RunOptions): Promise<CaseResul
       const inits = new Set(graph.initializer.map((t) => t.name));
       const declared = graph.input.filter((v) => !inits.has(v.name));
       const shapes = new Map(declared.map((v) => [v.name, (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.value === 'dimValue' ? Number(d.dimValue) : 1))]));
-      const inputs = dataSetInputs(tc, set, declared.map((v) => v.name), (n) => shapes.get(n));
+      // Sequence and optional inputs are not tensors: leave their files unread (the import says why it stops).
+      const inputs = dataSetInputs(tc, set, declared.map((v) => (v.type?.tensorType ? v.name : '')), (n) => shapes.get(n));
       const model = importModel(proto, { where: tc.model, readExternal: externalDataReader(tc.model), specialize: (name) => inputs.get(name) });
       const compiled = await compileForTarget(opts.target, model);
       note = compiled.note;
@@ -186,8 +197,8 @@ export async function runCase(tc: TestCase, opts: RunOptions): Promise<CaseResul
       const actual = await compiled.run(feed);
       const expected = expectedOutputs(tc, set, model.outputNames.length);
       if (actual.length !== expected.length) fail('E_MISMATCH', `the model gives ${actual.length} outputs, the test expects ${expected.length}`);
-      const rtol = opts.rtol ?? tc.light?.rtol ?? 1e-3;
-      const atol = opts.atol ?? tc.light?.atol ?? 1e-7;
+      const rtol = opts.rtol ?? tc.light?.rtol ?? caseTolerance(tc.name).rtol ?? 1e-3;
+      const atol = opts.atol ?? tc.light?.atol ?? caseTolerance(tc.name).atol ?? 1e-7;
       actual.forEach((a, k) => outputs.push({ index: k, name: model.outputNames[k] ?? `output_${k}`, comparison: compareTensors(a, expected[k]!, { rtol, atol }) }));
     }
     const bad = outputs.find((o) => !o.comparison.ok);

@@ -189,8 +189,9 @@ function tensorText(t: Tensor, opts: PrintOptions): string {
 function formatElement(dt: DType, v: number | bigint): string {
   if (typeof v === 'bigint') return v.toString();
   if (dt === 'bool') return v ? 'true' : 'false';
-  if (isFloat(dt) && dt !== 'f64') return formatNarrowFloat(dt, v);
-  if (dt === 'f64') return formatFloat(v);
+  // f8e8m0 rounds up, so its shortest round-trip decimal would read oddly (0.1 for 0.125): it prints exactly.
+  if (isFloat(dt) && dt !== 'f64' && dt !== 'f8e8m0') return formatNarrowFloat(dt, v);
+  if (dt === 'f64' || dt === 'f8e8m0') return formatFloat(v);
   return String(v);
 }
 

@@ -174,7 +174,7 @@ export function evalIndex(e: IndexExpr, env: IndexEnv): number {
     case 'sym': return env.syms?.get(e.name) ?? fail('E_RUNTIME', `size symbol ${e.name} is not bound`);
     case 'ref': return env.refs?.get(e.id) ?? fail('E_RUNTIME', `scalar %${e.id} is not bound`);
     case 'add': return e.terms.reduce((s, t) => s + evalIndex(t, env), 0);
-    case 'mul': return e.factors.reduce((p, f) => p * evalIndex(f, env), 1);
+    case 'mul': return e.factors.reduce((p, f) => p * evalIndex(f, env), 1) + 0; // never -0
     case 'div': {
       const b = evalIndex(e.b, env);
       if (b === 0) fail('E_RUNTIME', 'index division by zero');
@@ -450,15 +450,20 @@ class Simplifier {
     let lo = p.konst;
     let hi = p.konst;
     for (const t of p.terms.values()) {
-      let r: Range = { lo: t.coeff, hi: t.coeff };
+      let rlo = t.coeff;
+      let rhi = t.coeff;
       for (const a of t.atoms) {
         let x = this.cache.ranges.get(a);
         if (!x) this.cache.ranges.set(a, (x = rangeOf(a, this.extents)));
-        const c = [mulBound(r.lo, x.lo), mulBound(r.lo, x.hi), mulBound(r.hi, x.lo), mulBound(r.hi, x.hi)];
-        r = { lo: Math.min(...c), hi: Math.max(...c) };
+        const c0 = mulBound(rlo, x.lo);
+        const c1 = mulBound(rlo, x.hi);
+        const c2 = mulBound(rhi, x.lo);
+        const c3 = mulBound(rhi, x.hi);
+        rlo = Math.min(c0, c1, c2, c3);
+        rhi = Math.max(c0, c1, c2, c3);
       }
-      lo += r.lo;
-      hi += r.hi;
+      lo += rlo;
+      hi += rhi;
     }
     return { lo: Number.isNaN(lo) ? -Infinity : lo, hi: Number.isNaN(hi) ? Infinity : hi };
   }

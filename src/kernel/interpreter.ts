@@ -13,6 +13,7 @@ import { BINARY_ROWS, REDUCE_ROWS, UNARY_ROWS, bitcastScalar, castScalar } from 
 import { interpret } from '../runtime/interpreter.js';
 import { floorMod, rangeOf, type Extents, type IndexExpr } from './index-expr.js';
 import type { Axis, ExternKernel, LoopKernel, Stmt } from './kernel.js';
+import { gemmF64, matchGemm, type GemmPattern } from './gemm.js';
 import { printKernel } from './printer.js';
 import type { Buffer, Program } from './program.js';
 
@@ -149,6 +150,7 @@ const HELPERS = {
   round: roundToDType,
   narrowing,
   floorMod,
+  gemm: gemmF64,
   fail(message: string): never {
     return fail('E_RUNTIME', message);
   },
@@ -203,7 +205,9 @@ class KernelCodegen {
   constructor(private readonly k: LoopKernel, private readonly buffers: ReadonlyMap<string, Buffer>, private readonly symbols: readonly string[]) {}
 
   generate(): string {
-    this.loops(this.k.domain, () => this.body(this.k.body));
+    const gemm = matchGemm(this.k);
+    if (gemm) this.gemm(gemm);
+    else this.loops(this.k.domain, () => this.body(this.k.body));
     const head = this.bufOrder.map((n, i) => `  const ${this.bufLocal.get(n)!} = B[${i}];`);
     const syms = this.symbols.map((_s, i) => `  const s${i} = S[${i}];`);
     return ['"use strict";', 'const { round } = H;', ...this.prelude, 'return function kernel(B, S) {', ...head, ...syms, ...this.lines, '};'].join('\n');
@@ -407,6 +411,92 @@ class KernelCodegen {
       return finish(js);
     }
     return fail('E_UNSUPPORTED', `kernel ${this.k.name}: the kernel interpreter has no scalar op '${op}' with ${args.length} operands`);
+  }
+
+  /** A `{ … }` block of its own (names declared in it may be declared again after it). */
+  private block(inner: () => void): void {
+    this.emit('{');
+    this.depth++;
+    inner();
+    this.depth--;
+    this.emit('}');
+  }
+
+  /**
+   * A GEMM kernel (src/kernel/gemm.ts): operand a packed for all (m, k), operand b in chunks of columns
+   * (n, k), their product accumulated in doubles with k in the stage's order (so every sum is the one the
+   * plain loop makes), then the epilogue on each result. Masks and index arithmetic run once per packed
+   * element instead of once per multiply-add.
+   */
+  private gemm(p: GemmPattern): void {
+    const ext = (axes: readonly Axis[]): string => (axes.length === 0 ? '1' : axes.map((a) => `(${this.index(a.extent)})`).join(' * '));
+    const n0 = p.n[0];
+    const nRest = p.n.slice(1);
+    const st = p.stage;
+    this.emit(`const MA = ${ext(p.m)}, K = ${ext(st.axes)}, NB0 = ${n0 ? this.index(n0.extent) : '1'}, NI = ${ext(nRest)};`);
+    // Columns per chunk: about 2^20 packed elements of b at most (and at least 16 columns).
+    this.emit('const T = Math.max(1, Math.floor(Math.max(16, Math.floor(1048576 / Math.max(1, K))) / Math.max(1, NI)));');
+    this.emit('const pa = new Float64Array(MA * K), pb = new Float64Array(K * Math.min(NB0, T) * NI), pc = new Float64Array(MA * Math.min(NB0, T) * NI);');
+    const columns = (inner: () => void): void => {
+      if (n0) {
+        const local = `x${this.axisLocal.size}`;
+        this.axisLocal.set(n0.name, local);
+        this.axisExtent.set(n0.name, n0.extent);
+        this.emit(`for (let ${local} = c0; ${local} < c1; ${local}++) {`);
+        this.depth++;
+        this.loops(nRest, inner);
+        this.forgetAxes(nRest);
+        this.depth--;
+        this.emit('}');
+        this.forgetAxes([n0]);
+      } else inner();
+    };
+    this.loops(p.batch, () => {
+      this.emit('let pp = 0;');
+      this.loops([...p.m, ...st.axes], () => this.block(() => {
+        this.body(p.a.stmts);
+        this.emit(`pa[pp++] = ${this.ref(p.a.operand)};`);
+      }));
+      this.forgetAxes([...p.m, ...st.axes]);
+      this.forgetBody(p.a.stmts);
+      this.emit('for (let c0 = 0; c0 < NB0; c0 += T) {');
+      this.depth++;
+      this.emit('const c1 = Math.min(NB0, c0 + T), nc = (c1 - c0) * NI;');
+      this.emit('let nn = 0;');
+      columns(() => {
+        this.emit('let kk = 0;');
+        this.loops(st.axes, () => this.block(() => {
+          this.body(p.b.stmts);
+          this.emit(`pb[kk++ * nc + nn] = ${this.ref(p.b.operand)};`);
+        }));
+        this.forgetAxes(st.axes);
+        this.forgetBody(p.b.stmts);
+        this.emit('nn++;');
+      });
+      this.emit('H.gemm(pa, pb, pc, MA, K, nc);');
+      this.emit('let mm = 0;');
+      this.loops(p.m, () => {
+        this.emit('let nn2 = 0;');
+        columns(() => {
+          this.loops(p.rest, () => this.block(() => {
+            const acc = `a${st.id}`;
+            const t = st.dtype;
+            this.emit(`const ${acc} = pc[mm * nc + nn2];`);
+            const final = t === 'f64' ? acc : t === 'f32' ? `Math.fround(${acc})` : `round(${JSON.stringify(t)}, ${acc})`;
+            this.emit(`const ${this.define(st.id, t)} = ${final};`);
+            this.body(p.epilogue);
+            this.forgetBody(p.epilogue);
+            this.dtypes.delete(st.id);
+          }));
+          this.forgetAxes(p.rest);
+          this.emit('nn2++;');
+        });
+        this.emit('mm++;');
+      });
+      this.forgetAxes(p.m);
+      this.depth--;
+      this.emit('}');
+    });
   }
 
   /** A reduce stage, accumulating as the prim's eval does (floats in double, ints wrapping, NaN propagating). */

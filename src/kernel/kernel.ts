@@ -6,7 +6,7 @@
 // semantics (scatter, structured ops) on whole buffers. docs/KERNEL-IR.md describes it with an example.
 import type { DType } from '../ir/dtype.js';
 import type { Graph } from '../ir/graph.js';
-import type { IndexExpr } from './index-expr.js';
+import { ix, refsOf, substitute, type IndexExpr } from './index-expr.js';
 
 /** A loop: `i0 < 8`. Names are unique within a kernel. The extent may be symbolic (`i0 < $N`). */
 export interface Axis {
@@ -99,3 +99,40 @@ export function kernelWrites(k: Kernel): Set<string> {
 
 /** Has the kernel a reduce stage or an inner loop (it is not purely pointwise over its domain)? */
 export const hasStages = (k: LoopKernel): boolean => k.body.some((s) => s.kind === 'reduce' || s.kind === 'loop');
+
+/** The same body with its scalars numbered %0, %1, … in the order they appear in the text. */
+export function renumber(body: readonly Stmt[]): Stmt[] {
+  const ids = new Map<number, number>();
+  const assign = (stmts: readonly Stmt[]): void => {
+    for (const s of stmts) {
+      if (s.kind === 'let') ids.set(s.id, ids.size);
+      else if (s.kind === 'reduce') {
+        ids.set(s.id, ids.size);
+        assign(s.body);
+      } else if (s.kind === 'loop') assign(s.body);
+    }
+  };
+  assign(body);
+  const r = (id: number): number => ids.get(id) ?? id;
+  const refMap = new Map([...ids].map(([from, to]) => [from, ix.ref(to)]));
+  const idx = (e: IndexExpr): IndexExpr => (refsOf(e).size === 0 ? e : substitute(e, new Map(), refMap));
+  const expr = (e: Expr): Expr => {
+    switch (e.op) {
+      case 'load': return { ...e, index: idx(e.index), ...(e.mask !== undefined ? { mask: r(e.mask) } : {}) };
+      case 'index': return { ...e, index: idx(e.index) };
+      case 'inbounds': return { ...e, index: idx(e.index), extent: idx(e.extent) };
+      case 'prim': return { ...e, args: e.args.map(r) };
+      default: return e;
+    }
+  };
+  const walk = (stmts: readonly Stmt[]): Stmt[] => stmts.map((s): Stmt => {
+    switch (s.kind) {
+      case 'let': return { ...s, id: r(s.id), expr: expr(s.expr) };
+      case 'reduce': return { ...s, id: r(s.id), body: walk(s.body), operands: s.operands.map(r) };
+      case 'loop': return { ...s, body: walk(s.body) };
+      case 'store': return { ...s, index: idx(s.index), value: r(s.value) };
+      case 'check': return { ...s, cond: r(s.cond) };
+    }
+  });
+  return walk(body);
+}

@@ -57,7 +57,11 @@ export function planMemory(p: Program, opts: MemoryPlanOptions = {}): { program:
     }
   });
   temps.forEach((b, i) => {
-    if (first[i] === -1) fail('E_VERIFY', `memory plan: temp @${b.name} is never written`);
+    if (first[i] === -1) {
+      // An empty temp's kernel has nothing to store.
+      if (bufferBytes(b) !== 0) fail('E_VERIFY', `memory plan: temp @${b.name} is never written`);
+      first[i] = Math.max(0, last[i]!);
+    }
     if (last[i]! < first[i]!) last[i] = first[i]!;
   });
   const bytes = temps.map((b) => alignUp(bufferBytes(b)!));

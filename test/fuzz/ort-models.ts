@@ -91,7 +91,9 @@ const CASES: Record<string, fc.Arbitrary<FuzzCase>> = {
   pool: fc.record({
     op: fc.constantFrom('MaxPool', 'AveragePool'), n: dim(2), c: dim(3), h: fc.integer({ min: 2, max: 8 }), w: fc.integer({ min: 2, max: 8 }),
     k: fc.integer({ min: 1, max: 3 }), st: fc.integer({ min: 1, max: 3 }), p: fc.integer({ min: 0, max: 1 }), ceil: fc.boolean(), incl: fc.boolean(), s: seed,
-  }).filter((c) => c.p < c.k && c.h + 2 * c.p >= c.k && c.w + 2 * c.p >= c.k)
+  // ONNX Runtime sizes an AveragePool window that ceil_mode extends past the padding differently from
+  // the ONNX reference (whose conformance data aic follows): that combination is left out.
+  }).filter((c) => c.p < c.k && c.h + 2 * c.p >= c.k && c.w + 2 * c.p >= c.k && !(c.op === 'AveragePool' && c.ceil && c.incl))
     .map((c) => single(c.op, [{ name: 'x', t: values([c.n, c.c, c.h, c.w], c.s) }], {
       kernel_shape: A.ints([c.k, c.k]), strides: A.ints([c.st, c.st]), pads: A.ints([c.p, c.p, c.p, c.p]), ceil_mode: A.int(c.ceil ? 1 : 0),
       ...(c.op === 'AveragePool' ? { count_include_pad: A.int(c.incl ? 1 : 0) } : {}),

@@ -6,7 +6,7 @@ import { A, type Attr } from '../../src/ir/attr.js';
 import { DTYPES, DTYPE_INFO, type DType } from '../../src/ir/dtype.js';
 import { AicError } from '../../src/ir/error.js';
 import { Graph, Node, Value, type TensorType } from '../../src/ir/graph.js';
-import { bf16BitsToF32, f16BitsToF32 } from '../../src/ir/numeric.js';
+import { bf16BitsToF32, bitCodec, f16BitsToF32 } from '../../src/ir/numeric.js';
 import type { Dim } from '../../src/ir/shape.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { parseGraph, parseType } from '../../src/ir/parser.js';
@@ -328,9 +328,9 @@ describe('round trip over random graphs', () => {
     const info = DTYPE_INFO[dtype];
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new info.array(n);
-    if (dtype === 'f16' || dtype === 'bf16') {
-      const fromBits = dtype === 'f16' ? f16BitsToF32 : bf16BitsToF32;
-      for (let i = 0; i < n; i++) (data as Float32Array)[i] = fromBits(r.int(0x10000));
+    const codec = bitCodec(dtype); // f16, bf16, float8, float4, int4, int2: every bit pattern of the format
+    if (codec) {
+      for (let i = 0; i < n; i++) (data as Float32Array)[i] = codec.decode(r.int(2 ** codec.bits));
     } else if (dtype === 'bool') {
       for (let i = 0; i < n; i++) (data as Uint8Array)[i] = r.int(2);
     } else if (info.kind === 'float' && r.int(2) === 0) {

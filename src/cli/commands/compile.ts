@@ -13,6 +13,10 @@ interface CompileFlags {
   stats?: boolean;
   json?: boolean;
   explainFusion?: boolean;
+  build?: boolean;
+  embedWeights?: boolean;
+  march?: string;
+  prefix?: string;
 }
 
 export function registerCompile(program: Command, ctx: CliContext): void {
@@ -28,6 +32,10 @@ export function registerCompile(program: Command, ctx: CliContext): void {
     .option('--stats', 'print node, kernel and memory counts')
     .option('--json', 'print the stats (or a summary) as one JSON document on stdout')
     .option('--explain-fusion', 'list the kernels and every value not fused into its readers, with the reason')
+    .option('--build', 'also build the artifact (cpu: g++ -O3 -march=native into DIR/model)')
+    .option('--embed-weights', 'embed the weights in the source instead of a weights file')
+    .option('--march <arch>', 'the CPU to build for with --build (default: native)')
+    .option('--prefix <name>', 'prefix of the C ABI symbols (cpu; default aic_model)')
     .action(async (modelPath: string, opts: CompileFlags) => {
       const { mkdirSync, writeFileSync } = await import('node:fs');
       const { join } = await import('node:path');
@@ -36,6 +44,17 @@ export function registerCompile(program: Command, ctx: CliContext): void {
       const { printIr, dumpStages } = await import('../../passes/manager.js');
       const { printProgram } = await import('../../kernel/printer.js');
       const { explainFusion } = await import('../../passes/schedule/explain.js');
+      const { findBackend } = await import('../../backends/backend.js');
+      const { AicError } = await import('../../ir/error.js');
+      await import('../../driver/all-targets.js');
+      const backend = opts.target === 'kir' ? undefined : findBackend(opts.target);
+      if ((opts.build || opts.march !== undefined) && !backend?.build) {
+        throw new AicError('E_USAGE', `--build: target '${opts.target}' has nothing to build`);
+      }
+      if (opts.build) {
+        const why = backend!.unavailable?.();
+        if (why) throw new AicError('E_BUILD', `${opts.target}: ${why}`);
+      }
       // With --json, stdout holds only the JSON document: IR and explanations go to stderr.
       const text = (s: string): void => (opts.json ? ctx.io.err(s) : ctx.io.out(s));
       const t0 = performance.now();
@@ -54,6 +73,7 @@ export function registerCompile(program: Command, ctx: CliContext): void {
       }
       const result = compileModel(model, {
         target: opts.target,
+        emit: { ...(opts.embedWeights ? { embedWeights: true } : {}), ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}) },
         ...(opts.passes !== undefined ? { passes: opts.passes } : {}),
         instrumentations,
         onProgram: (name, p) => {
@@ -61,14 +81,22 @@ export function registerCompile(program: Command, ctx: CliContext): void {
           if (opts.dumpDir !== undefined) writeFileSync(join(opts.dumpDir, `${String(stage++).padStart(2, '0')}-${name}.kir`), printProgram(p));
         },
       }, importMs);
-      writeArtifact(opts.out, result.files);
+      let buildMs = 0;
+      await writeArtifact(opts.out, result.files, opts.build ? async (tmp, failedDir) => {
+        const t = performance.now();
+        await backend!.build!({ files: result.files, main: result.files.has('model.cpp') ? 'model.cpp' : [...result.files.keys()][0]! }, tmp,
+          { ...(opts.march !== undefined ? { march: opts.march } : {}), shownDir: failedDir });
+        buildMs = performance.now() - t;
+      } : undefined);
       if (opts.explainFusion) text(`${explainFusion(result.program, result.decisions).join('\n')}\n`);
       const s = result.stats;
       if (opts.json) {
-        ctx.printJson(opts.stats ? s : { out: opts.out, files: [...result.files.keys()], kernels: s.kernels, arenaBytes: s.arenaBytes });
+        const built = opts.build ? { buildMs: Math.round(buildMs) } : {};
+        ctx.printJson(opts.stats ? { ...s, ...built } : { out: opts.out, files: [...result.files.keys()], kernels: s.kernels, arenaBytes: s.arenaBytes, ...built });
         return;
       }
       ctx.print(`wrote ${[...result.files.keys()].map((f) => join(opts.out, f)).join(', ')}`);
+      if (opts.build) ctx.print(`built ${join(opts.out, 'model')} in ${(buildMs / 1000).toFixed(1)} s`);
       if (!opts.stats) return;
       ctx.print(`nodes        ${groupDigits(s.nodes)} onnx, ${groupDigits(s.prims)} prims, ${groupDigits(s.nodesAfterOpt)} after canonicalization`);
       ctx.print(`kernels      ${groupDigits(s.kernels)}`);

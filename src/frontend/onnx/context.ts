@@ -54,17 +54,22 @@ export class LowerContext {
   /** The value of operand i if it is a constant (an initializer, a Constant, or folded shape arithmetic). */
   constant(i: number): Tensor | undefined {
     const v = this.input(i);
-    if (!v) return undefined;
-    const c = constantOf(v);
-    if (c || !this.specialize) return c;
-    const t = this.specialize(v);
-    if (t) this.node.inputs[i] = this.b.const(t);
-    return t;
+    return v ? constantOf(v) : undefined;
   }
 
-  /** The value of operand i, which must be known when compiling. */
+  /** The value of operand i, which must be known when compiling. Where it comes from graph inputs and the
+   * caller offers their values (a test's data), the model is specialized to them (ImportOptions.specialize);
+   * only here, so a rule that merely probes with constant() never turns data into constants. */
   requireConstant(i: number, what: string): Tensor {
-    return this.constant(i) ?? this.unsupported(`${what} (input ${i}) must be a constant known at compile time`);
+    const c = this.constant(i);
+    if (c) return c;
+    const v = this.input(i);
+    const t = v && this.specialize ? this.specialize(v) : undefined;
+    if (t) {
+      this.node.inputs[i] = this.b.const(t);
+      return t;
+    }
+    return this.unsupported(`${what} (input ${i}) must be a constant known at compile time`);
   }
 
   /** A constant operand as integers (axes, shapes, pads), or undefined when omitted. */

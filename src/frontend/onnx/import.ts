@@ -49,8 +49,21 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
   for (const o of model.opsetImport) opsets.set(normDomain(o.domain), int64ToNumber(o.version, 'opset version'));
   if (!opsets.has(DEFAULT_DOMAIN) && model.opsetImport.length === 0) opsets.set(DEFAULT_DOMAIN, 1);
   const graphProto = model.graph ?? fail('E_MODEL', `${opts.where ?? 'model'}: no graph`);
-  const imp = new Importer(opsets, opts);
-  const graph = imp.importGraph(graphProto, new Map(), true);
+  // A rule may need as a constant a value computed from graph inputs (Range's limit from Cast(size)).
+  // Those inputs are then specialized from the start and the model imported again.
+  const eager = new Set<string>();
+  let imp: Importer;
+  let graph: Graph;
+  for (;;) {
+    imp = new Importer(opsets, opts, eager);
+    try {
+      graph = imp.importGraph(graphProto, new Map(), true);
+      break;
+    } catch (e) {
+      if (!(e instanceof SpecializeAndRetry) || e.inputs.every((n) => eager.has(n))) throw e instanceof SpecializeAndRetry ? e.original : e;
+      for (const n of e.inputs) eager.add(n);
+    }
+  }
   const inits = new Set(graphProto.initializer.map((t) => t.name));
   return {
     graph,
@@ -63,13 +76,22 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
   };
 }
 
+/** Thrown when a rule needs as a constant a value derived from graph inputs that can be specialized. */
+class SpecializeAndRetry extends Error {
+  constructor(readonly inputs: readonly string[], readonly original: AicError) {
+    super('specialize and import again');
+  }
+}
+
 class Importer {
   readonly specialized: string[] = [];
   /** Where each imported body came from, to import it again with other input types. */
   private readonly bodySources = new WeakMap<Graph, { proto: GraphProto; scope: ReadonlyMap<string, Value> }>();
   private symbolCount = 0;
 
-  constructor(private readonly opsets: ReadonlyMap<string, number>, private readonly opts: ImportOptions) {}
+  constructor(private readonly opsets: ReadonlyMap<string, number>, private readonly opts: ImportOptions,
+    /** Main-graph inputs made constants from the start (see importModel). */
+    private readonly eager: ReadonlySet<string> = new Set()) {}
 
   private where(): string {
     return this.opts.where ?? 'model';
@@ -94,6 +116,12 @@ class Importer {
     }
     for (const [i, vi] of gp.input.entries()) {
       if (initNames.has(vi.name)) continue; // IR < 4 lists initializers as inputs too
+      const given = isMain && this.eager.has(vi.name) ? this.opts.specialize?.(vi.name) : undefined;
+      if (given) {
+        values.set(vi.name, named(b.const(given), vi.name));
+        this.specialized.push(vi.name);
+        continue;
+      }
       const v = new Value(this.bodyInputType(vi, inputTypes?.[i] ?? null), vi.name);
       g.inputs.push(v);
       values.set(vi.name, v);
@@ -190,7 +218,15 @@ class Importer {
   /** Turn a main-graph input into a constant with the value the caller provides. */
   private specializeInput(v: Value, g: Graph, values: Map<string, Value>): Tensor | undefined {
     const name = v.name;
-    if (name === undefined || !g.inputs.includes(v)) return undefined;
+    if (!g.inputs.includes(v)) {
+      // A value computed from graph inputs: if each of them has a value to offer, start again with them constant.
+      const cone = inputsFeeding(v, g);
+      if (cone.length > 0 && cone.every((x) => x.name !== undefined && this.opts.specialize?.(x.name) !== undefined)) {
+        throw new SpecializeAndRetry(cone.map((x) => x.name!), new AicError('E_UNSUPPORTED', `a constant was needed from inputs ${cone.map((x) => `'${x.name}'`).join(', ')}`));
+      }
+      return undefined;
+    }
+    if (name === undefined) return undefined;
     const t = this.opts.specialize?.(name);
     if (!t) return undefined;
     if (t.dtype !== v.dtype) fail('E_RUNTIME', `input '${name}' is ${v.dtype}, the value given is ${t.dtype}`);
@@ -396,4 +432,19 @@ function ensureIrOp(name: string, domain: string): void {
       });
     },
   });
+}
+
+/** The inputs of g that v is computed from (through nodes of g, not into subgraphs). */
+function inputsFeeding(v: Value, g: Graph): Value[] {
+  const found = new Set<Value>();
+  const seen = new Set<Value>();
+  const stack = [v];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (g.inputs.includes(x)) found.add(x);
+    for (const y of x.producer?.inputs ?? []) if (y) stack.push(y);
+  }
+  return [...found];
 }

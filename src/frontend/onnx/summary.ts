@@ -11,7 +11,7 @@ import { isOnnxOpSupported } from './support.js';
 
 export interface ValueSummary {
   readonly name: string;
-  /** Element type of a tensor (f32, string, float8e4m3fn, …); for other kinds the type without shapes (seq<f32>). */
+  /** Element type of a tensor (f32, f8e4m3fn, string, …); for other kinds the type without shapes (seq<f32>). */
   readonly dtype: string;
   /** Tensor dims: sizes, dim_param names, '?' where unknown; null when the rank is unknown or it is not a tensor. */
   readonly shape: Dim[] | null;

@@ -23,7 +23,15 @@ const MOVEMENT = new Set(['reshape', 'permute', 'broadcast', 'slice', 'pad', 'co
 const REDUCE = new Set(['reduce_sum', 'reduce_prod', 'reduce_max', 'reduce_min', 'argmax', 'argmin']);
 const SOURCE = new Set(['const', 'iota', 'shape']);
 
+const kindCache = new WeakMap<Node, OpKind>();
+
 export function opKind(n: Node): OpKind {
+  let k = kindCache.get(n);
+  if (k === undefined) kindCache.set(n, (k = classify(n)));
+  return k;
+}
+
+function classify(n: Node): OpKind {
   if (n.dialect !== 'prim' || n.outputs.length !== 1) return 'extern';
   const op = n.opName;
   if (op in UNARY_ROWS && n.inputs.length === 1) return 'pointwise';

@@ -20,14 +20,13 @@ import { Tensor } from '../../ir/tensor.js';
 import {
   dimExpr, flatten, ix, printIndex, rangeOf, refsOf, simplify, unflatten, varsOf, type Extents, type IndexExpr,
 } from '../../kernel/index-expr.js';
-import type { Axis, Combiner, Expr, LoopKernel, Stmt } from '../../kernel/kernel.js';
+import { renumber, type Axis, type Combiner, type Expr, type LoopKernel, type Stmt } from '../../kernel/kernel.js';
 import type { FusionPlan, Role } from './plan.js';
 
-/** The emitter cannot fuse `value` into this kernel after all: materialize it and try again. */
-export class EmitFailure extends Error {
-  constructor(readonly value: Value, readonly reason: string) {
-    super(reason);
-  }
+/** The emitter cannot fuse `value` into this kernel after all: materialize it and try again. Thrown and
+ * caught inside the scheduler only (not an Error: no stack trace to capture). */
+export class EmitFailure {
+  constructor(readonly value: Value, readonly reason: string) {}
 }
 
 export interface EmitEnv {
@@ -46,10 +45,19 @@ interface Scope {
 
 type Reduce = Extract<Stmt, { kind: 'reduce' }>;
 
-/** Emit the kernel that computes `root` into `buffer`; `consulted` holds the roles it was built on. */
-export function emitKernel(env: EmitEnv, root: Value, name: string, buffer: string): { kernel: LoopKernel; consulted: ReadonlyMap<Value, Role | undefined> } {
+export interface EmittedKernel {
+  readonly kernel: LoopKernel;
+  /** The roles it was built on (a later round reuses it while they hold). */
+  readonly consulted: ReadonlyMap<Value, Role | undefined>;
+  /** Graph outputs it stores besides its root (side outputs). */
+  readonly stored: readonly Value[];
+}
+
+/** Emit the kernel that computes `root` into `buffer`. */
+export function emitKernel(env: EmitEnv, root: Value, name: string, buffer: string): EmittedKernel {
   const e = new KernelEmitter(env, name);
-  return { kernel: e.root(root, buffer), consulted: e.consulted };
+  const kernel = e.root(root, buffer);
+  return { kernel, consulted: e.consulted, stored: [...e.sideReads.keys()] };
 }
 
 class KernelEmitter {
@@ -71,6 +79,8 @@ class KernelEmitter {
   private readonly extents: Extents = (n) => this.axisExtent.get(n);
   /** The role of every value this kernel's shape depends on (a later round reuses the kernel if they hold). */
   readonly consulted = new Map<Value, Role | undefined>();
+  /** Side outputs read here: where (one index only) and the scalar. */
+  readonly sideReads = new Map<Value, { key: string; idx: readonly IndexExpr[]; ref: number }>();
 
   private role(v: Value): Role | undefined {
     const r = this.env.plan.roles.get(v);
@@ -93,9 +103,28 @@ class KernelEmitter {
     if (v.shape.includes(0)) return { kind: 'loop', name: this.name, domain, body: [], note: `nothing: ${label(v)} is empty` };
     const value = this.read(v, idx, undefined, true);
     this.push(0, { kind: 'store', buffer, index: this.simp(flatten(idx, v.shape)), value });
+    const sides: { v: Value; store: Stmt; vars: Set<string> }[] = [];
+    for (const [s, at] of this.sideReads) {
+      const vars = new Set<string>();
+      const injective = at.idx.every((e) => e.kind === 'const' || (e.kind === 'var' && this.varLevel.get(e.name) === 0 && !vars.has(e.name) && vars.add(e.name)));
+      if (!injective || this.refLevel.get(at.ref) !== 0) throw new EmitFailure(s, 'graph output the kernel that reads it cannot store (not read once per element at its outer level)');
+      const store: Stmt = { kind: 'store', buffer: this.env.bufferOf(s), index: this.simp(flatten(at.idx, s.shape)), value: at.ref };
+      this.push(0, store);
+      sides.push({ v: s, store, vars });
+    }
     const ops = [...new Set(this.ops)];
-    const note = `${ops.length > 0 ? `${ops.join(' ')} ` : 'copy '}→ ${label(v)}`;
-    return { kind: 'loop', name: this.name, ...this.split(domain), note };
+    const note = `${ops.length > 0 ? `${ops.join(' ')} ` : 'copy '}→ ${[v, ...sides.map((x) => x.v)].map(label).join(', ')}`;
+    const { domain: outer, body } = this.split(domain);
+    // Each side output element is stored exactly once: by the loop level whose axes are its index's.
+    for (const { v: s, store, vars } of sides) {
+      const executes = body.includes(store) ? outer : domain;
+      const size = this.simp(ix.mul(...s.shape.map(dimExpr)));
+      const points = this.simp(ix.mul(...executes.map((a) => a.extent)));
+      if (executes.length !== vars.size || !executes.every((a) => vars.has(a.name)) || printIndex(size) !== printIndex(points)) {
+        throw new EmitFailure(s, 'graph output the kernel that reads it cannot store once per element');
+      }
+    }
+    return { kind: 'loop', name: this.name, domain: outer, body: renumber(body), note };
   }
 
   // ---- placing statements ----
@@ -104,11 +133,16 @@ class KernelEmitter {
     return simplify(e, this.extents);
   }
 
+  /** The innermost scope whose axes or scalars an index expression reads. */
   private levelOf(e: IndexExpr): number {
-    let l = 0;
-    for (const v of varsOf(e)) l = Math.max(l, this.varLevel.get(v) ?? fail('E_VERIFY', `kernel ${this.name}: axis ${v} is not in scope`));
-    for (const r of refsOf(e)) l = Math.max(l, this.refLevel.get(r)!);
-    return l;
+    switch (e.kind) {
+      case 'const': case 'sym': return 0;
+      case 'var': return this.varLevel.get(e.name) ?? fail('E_VERIFY', `kernel ${this.name}: axis ${e.name} is not in scope`);
+      case 'ref': return this.refLevel.get(e.id)!;
+      case 'add': return e.terms.reduce((l, t) => Math.max(l, this.levelOf(t)), 0);
+      case 'mul': return e.factors.reduce((l, f) => Math.max(l, this.levelOf(f)), 0);
+      case 'div': case 'mod': return Math.max(this.levelOf(e.a), this.levelOf(e.b));
+    }
   }
 
   private push(level: number, s: Stmt): void {
@@ -181,6 +215,11 @@ class KernelEmitter {
     }
     const r = this.compute(v, sidx, guard, isRoot);
     this.scopes[this.refLevel.get(r)!]!.memo.set(key, r);
+    if (!isRoot && this.env.plan.sideStores.has(v)) {
+      const prior = this.sideReads.get(v);
+      if (prior && prior.key !== key) throw new EmitFailure(v, 'graph output read at several indices by the kernel that would store it');
+      this.sideReads.set(v, { key, idx: sidx, ref: r });
+    }
     return r;
   }
 
@@ -280,14 +319,19 @@ class KernelEmitter {
     const at = idx[axis]!;
     const parts: { x: Value; local: IndexExpr; len: Dim }[] = [];
     let off: IndexExpr = ix.c(0);
-    for (const x of n.inputs) {
-      const len = x!.shape[axis]!;
+    // A concat of concats (views) along the same axis reads as one concat of all their operands.
+    const flat = (xs: readonly (Value | null)[]): Value[] => xs.flatMap((x) => {
+      const p = x!.producer;
+      return this.role(x!) === 'view' && p?.opName === 'concat' && p.int('axis') === axis ? flat(p.inputs) : [x!];
+    });
+    for (const x of flat(n.inputs)) {
+      const len = x.shape[axis]!;
       const local = this.simp(ix.sub(at, off));
       off = ix.add(off, dimExpr(len));
       if (len === 0) continue;
       const r = rangeOf(local, this.extents);
       if (r.hi < 0 || (typeof len === 'number' && r.lo >= len)) continue; // never read here
-      parts.push({ x: x!, local, len });
+      parts.push({ x, local, len });
     }
     const readPart = (p: { x: Value; local: IndexExpr }, g: number | undefined): number =>
       this.read(p.x, idx.map((e, a) => (a === axis ? p.local : e)), g);

@@ -17,10 +17,10 @@
 //   }
 import { fail } from '../../ir/error.js';
 import { Graph, Node, Value } from '../../ir/graph.js';
-import { kernelReads, type Kernel, type LoopKernel, type Stmt } from '../../kernel/kernel.js';
+import { kernelReads, type Kernel, type Stmt } from '../../kernel/kernel.js';
 import type { Buffer, Program } from '../../kernel/program.js';
-import { EmitFailure, emitKernel, label } from './emit.js';
-import { planFusion, type FusionPlan, type Role } from './plan.js';
+import { EmitFailure, emitKernel, label, type EmittedKernel } from './emit.js';
+import { planFusion, type FusionPlan } from './plan.js';
 
 /** A value given a buffer of its own although something reads it: a refusal to fuse, with the reason. */
 export interface FusionDecision {
@@ -54,7 +54,7 @@ export function scheduleGraph(g: Graph): Schedule {
     for (const f of builder.failures) {
       // A reduction that cannot be fused into its reader keeps its epilogue: materialize the end of the
       // one-to-one pointwise chain after it rather than the reduction itself.
-      const target = epilogueEnd(plan, f.value);
+      const target = plan.sideStores.has(f.value) ? f.value : epilogueEnd(plan, f.value);
       if (!before.has(target)) {
         if (!forced.has(target)) forced.set(target, f.reason);
       } else if (!before.has(f.value)) {
@@ -65,7 +65,7 @@ export function scheduleGraph(g: Graph): Schedule {
 }
 
 /** Kernels of earlier rounds by root, with the roles they were built on: reused while those hold. */
-type KernelCache = Map<Value, { kernel: LoopKernel; consulted: ReadonlyMap<Value, Role | undefined> }>;
+type KernelCache = Map<Value, EmittedKernel>;
 
 /** The last value of the chain of single-reader pointwise ops and reshapes/permutes that keep v's size. */
 function epilogueEnd(plan: FusionPlan, v: Value): Value {
@@ -119,23 +119,26 @@ class ProgramBuilder {
       if (this.plan.roles.get(v) !== 'root') continue;
       if (!this.outputSet.has(v) && (this.plan.users.get(v) ?? []).length === 0) continue;
       const hit = this.cache.get(v);
-      let kernel: LoopKernel;
-      if (hit && [...hit.consulted].every(([x, r]) => this.plan.roles.get(x) === r)) {
-        kernel = hit.kernel;
+      let made: EmittedKernel;
+      if (hit && [...hit.consulted].every(([x, r]) => this.plan.roles.get(x) === r) && hit.stored.every((x) => this.plan.sideStores.has(x))) {
+        made = hit;
         for (const x of hit.consulted.keys()) if (this.hasBuffer(x)) this.bufferOf(x);
       } else {
         try {
-          const made = emitKernel({ plan: this.plan, bufferOf: (x) => this.bufferOf(x) }, v, 'k', this.bufferOf(v));
+          made = emitKernel({ plan: this.plan, bufferOf: (x) => this.bufferOf(x) }, v, 'k', this.bufferOf(v));
           this.cache.set(v, made);
-          kernel = made.kernel;
         } catch (e) {
           if (!(e instanceof EmitFailure)) throw e;
           this.failures.push(e);
           continue;
         }
       }
-      this.kernels.push(kernel);
-      this.kernelOf.set(v, kernel);
+      this.kernels.push(made.kernel);
+      this.kernelOf.set(v, made.kernel);
+      for (const x of made.stored) this.kernelOf.set(x, made.kernel);
+    }
+    for (const s of this.plan.sideStores) {
+      if (!this.kernelOf.has(s) && !this.failures.some((f) => f.value === s)) this.failures.push(new EmitFailure(s, 'graph output that no kernel reading it could store'));
     }
     for (const v of g.outputs) this.bufferOf(v);
     return this.assemble();
@@ -143,7 +146,7 @@ class ProgramBuilder {
 
   private hasBuffer(v: Value): boolean {
     const r = this.plan.roles.get(v);
-    return r === 'input' || r === 'weight' || r === 'root' || r === 'extern';
+    return r === 'input' || r === 'weight' || r === 'root' || r === 'extern' || this.plan.sideStores.has(v);
   }
 
   /** The buffer of a value that lives in one, declared on first use under a provisional name. */
@@ -157,7 +160,7 @@ class ProgramBuilder {
     else if (role === 'weight') {
       const data = this.plan.constData.get(v) ?? v.producer?.tensor('value') ?? fail('E_VERIFY', `schedule: weight ${label(v)} has no data`);
       b = { ...base, role: 'weight', data };
-    } else if (role === 'root' || role === 'extern') b = { ...base, role: this.outputSet.has(v) ? 'output' : 'temp' };
+    } else if (role === 'root' || role === 'extern' || this.plan.sideStores.has(v)) b = { ...base, role: this.outputSet.has(v) ? 'output' : 'temp' };
     else return fail('E_VERIFY', `schedule: ${label(v)} (${role ?? 'no role'}) has no buffer`);
     this.decls.set(v, b);
     return b.name;

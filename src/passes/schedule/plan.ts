@@ -6,8 +6,9 @@
 // The rules, in order:
 //   - movement ops are index maps (views); a graph output, an extern operand or a costly view read by several
 //     kernels is copied into a buffer;
-//   - a graph output, an extern kernel's operand, a value of data-dependent shape and a computed dot operand
-//     (the GEMM reads plain loads) are materialized;
+//   - a graph output, an extern kernel's operand and a computed dot operand (the GEMM reads plain loads) are
+//     materialized; ops that are not loop nests (and so every op that makes a data-dependent size) are extern
+//     kernels, whose results are buffers: nothing fuses across them;
 //   - a reduction (or dot) is computed inside the one kernel that reads it (a reduce stage: prologue and
 //     epilogue fusion); read by several kernels, it gets its own;
 //   - a pointwise value is recomputed in every kernel that reads it when that is cheap (cost <= CHEAP_COST),
@@ -46,6 +47,9 @@ export interface FusionPlan {
   readonly constData: ReadonlyMap<Value, Tensor>;
   /** Values an extern kernel reads from enclosing scopes (captured by its subgraphs), per extern node. */
   readonly captures: ReadonlyMap<Node, Value[]>;
+  /** Graph outputs computed inside the one kernel that reads them, which also stores them (a side output:
+   * LayerNormalization's mean next to its result). Their role is 'inline'. */
+  readonly sideStores: ReadonlySet<Value>;
 }
 
 export function planFusion(g: Graph, forced: ReadonlyMap<Value, string> = new Map()): FusionPlan {
@@ -70,7 +74,12 @@ export function planFusion(g: Graph, forced: ReadonlyMap<Value, string> = new Ma
     }
     kinds.set(n, kind);
     if (kind === 'extern') {
-      for (const o of n.outputs) roles.set(o, 'extern');
+      for (const o of n.outputs) {
+        roles.set(o, 'extern');
+        // Its readers are other kernels: a refusal to fuse, and for a data-dependent size the rule.
+        const dyn = o.shape.filter((d) => typeof d === 'string' && !isInputDim(d, inputSyms));
+        reasons.set(o, dyn.length > 0 ? `data-dependent shape ${formatShape(o.shape)}: never fused across` : `result of an extern kernel (${n.op} is not a loop nest)`);
+      }
       captures.set(n, capturedValues(n));
       continue;
     }
@@ -83,7 +92,10 @@ export function planFusion(g: Graph, forced: ReadonlyMap<Value, string> = new Ma
     else roles.set(v, 'inline');
   }
 
+  /** Values materialized for a reason other than being a graph output. */
+  const pinned = new Set<Value>();
   const materialize = (v: Value, reason: string): void => {
+    if (reason !== 'graph output') pinned.add(v);
     const r = roles.get(v);
     if (r === 'inline' || r === 'view') {
       roles.set(v, 'root');
@@ -104,12 +116,19 @@ export function planFusion(g: Graph, forced: ReadonlyMap<Value, string> = new Ma
         if (roles.get(leaf) === 'inline' && leaf.producer?.opName !== 'iota') materialize(leaf, 'operand of a dot (a GEMM reads plain loads)');
       }
     }
-    if (kind !== 'extern' && n.outputs.length === 1) {
-      const dyn = n.output.shape.filter((d): d is string => typeof d === 'string' && !inputSyms.has(d));
-      if (dyn.length > 0) materialize(n.output, `data-dependent shape ${formatShape(n.output.shape)}: never fused across`);
-    }
   }
   for (const [v, reason] of forced) materialize(v, reason);
+
+  // A computed graph output that other ops read may be stored by the kernel that reads it.
+  const sideStores = new Set<Value>();
+  for (const v of new Set(g.outputs)) {
+    const k = v.producer ? kinds.get(v.producer) : undefined;
+    if (roles.get(v) !== 'root' || pinned.has(v) || (users.get(v) ?? []).length === 0) continue;
+    if (k !== 'pointwise' && k !== 'reduce' && k !== 'dot' && k !== 'gather') continue;
+    roles.set(v, 'inline');
+    reasons.delete(v);
+    sideStores.add(v);
+  }
 
   // Recompute cost of each inline value's tree (saturating), and whether it holds a reduction.
   const cost = new Map<Value, number>();
@@ -158,6 +177,14 @@ export function planFusion(g: Graph, forced: ReadonlyMap<Value, string> = new Ma
       if (ku === 'movement' && rw === 'view') exp ||= expanded.get(w) ?? false;
     }
     expanded.set(v, exp);
+    if (sideStores.has(v) && ks.size !== 1) {
+      // Read by several kernels (or none): no one kernel can store it; it gets its own.
+      sideStores.delete(v);
+      materialize(v, 'graph output');
+      roles.set(v, 'root');
+      kernelsOf.set(v, new Set([v]));
+      continue;
+    }
     const kind = kinds.get(n)!;
     const c = cost.get(v) ?? 0;
     if (kind === 'reduce' || kind === 'dot') {
@@ -170,9 +197,15 @@ export function planFusion(g: Graph, forced: ReadonlyMap<Value, string> = new Ma
       materialize(v, `read under a broadcast and costly to recompute for every copy (cost ${c} > ${CHEAP_COST})`);
     }
     kernelsOf.set(v, roles.get(v) === 'root' ? new Set([v]) : ks);
+    if (roles.get(v) === 'root' && sideStores.delete(v)) reasons.set(v, 'graph output');
   }
 
-  return { graph: g, roles, reasons, kinds, users, constData, captures };
+  return { graph: g, roles, reasons, kinds, users, constData, captures, sideStores };
+}
+
+/** A dim made of graph-input symbols only (`N`, `2*N+1`): known before any kernel runs. */
+function isInputDim(d: string, inputSyms: ReadonlySet<string>): boolean {
+  return (d.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []).every((s) => inputSyms.has(s));
 }
 
 /** Is a value of shape `from` read as `to` with broadcasting (numpy rules), i.e. element reused? */

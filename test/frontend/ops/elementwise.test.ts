@@ -1,8 +1,9 @@
 // Pointwise ops and activations (ops/elementwise.ts, ops/activation.ts) where the conformance cases do
 // not reach: accuracy of the composed functions over the whole f32 range (tiny, near 1, huge, ±inf,
-// NaN), f16 rounding, opset variants (legacy broadcast, Cast's string `to`, Clip's attributes, PRelu's
-// per-channel slope, Dropout's mask), integer semantics (Python-style Mod, BitShift, Pow with mixed
-// dtypes) checked against plain references on random data, symbolic dims, and error codes.
+// NaN) against double-precision references, f16 rounding, opset variants (legacy broadcast, Cast's
+// string `to`, Clip's attributes, PRelu's per-channel slope, Dropout's mask), integer semantics
+// (Python-style Mod, BitShift, Pow with mixed dtypes) on random data, symbolic dims, error codes, and
+// ONNX Runtime as an oracle on edge values and random operands.
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { DTYPE_INFO, type DType } from '../../../src/ir/dtype.js';

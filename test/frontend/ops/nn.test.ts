@@ -142,7 +142,7 @@ describe('pools', () => {
 
   test.prop([poolGeometry, fc.boolean()], { numRuns: 25 })('AveragePool agrees with ONNX Runtime, padding counted or not', async (g, includePad) => {
     const x = random([1, 2, ...sizeOf(g)], g.seed);
-    const attrs = { ...poolAttrs(g), count_include_pad: includePad ? 1 : 0 };
+    const attrs: Record<string, AttrValue> = { ...poolAttrs(g), count_include_pad: includePad ? 1 : 0 };
     // ONNX Runtime bounds a ceil_mode window that counts padding by the begin pads; with equal pads it
     // agrees with the reference (whose end pads bound it, as in PyTorch).
     if (g.ceil && includePad) attrs.pads = Array(2 * g.rank).fill(Math.min(g.pad, g.kernel - 1));

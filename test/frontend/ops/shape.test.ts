@@ -86,9 +86,12 @@ describe('Reshape', () => {
     expect(outType('Reshape', 13, {}, [input(x, ['N', 12]), init(i64([-1, 3, 4]))])).toBe('f32[N,3,4]');
     expect(outType('Reshape', 13, {}, [input(x, ['N', 3, 4]), init(i64([0, 2, 6]))])).toBe('f32[N,2,6]');
     expectTensor(runNode1('Reshape', 13, {}, [input(x, ['N', 3, 4]), init(i64([0, -1]))]), 'f32', [2, 12], ramp('f32', [24]).data);
-    // A symbol that cannot be placed is refused, not guessed.
-    expect(errorCode(() => lowerNode('Reshape', 13, {}, [input(x, ['N', 'M', 4]), init(i64([-1]))]))).toBe('E_UNSUPPORTED');
+    // Merged symbolic dims become dim expressions, evaluated once N and M are bound.
+    expect(outType('Reshape', 13, {}, [input(x, ['N', 'M', 4]), init(i64([-1]))])).toBe('f32[4*M*N]');
+    expectTensor(runNode1('Reshape', 13, {}, [input(x, ['N', 3, 4]), init(i64([-1, 2]))]), 'f32', [12, 2], ramp('f32', [24]).data);
+    // A size that cannot be shown to match is refused, not guessed.
     expect(errorCode(() => lowerNode('Reshape', 13, {}, [input(x, ['N', 3, 4]), init(i64([6, 4]))]))).toBe('E_UNSUPPORTED');
+    expect(errorCode(() => lowerNode('Reshape', 13, {}, [input(x, ['N', 3, 4]), init(i64([-1, 5]))]))).toBe('E_UNSUPPORTED');
   });
 
   it('names the problem: two -1, a bad count, a shape known only at run time', () => {
@@ -108,6 +111,8 @@ describe('Flatten, Squeeze, Unsqueeze, Transpose, Concat', () => {
     expect(runNode1('Flatten', 13, { axis: 3 }, [input(x)]).shape).toEqual([24, 1]);
     expect(runNode1('Flatten', 13, { axis: -2 }, [input(x)]).shape).toEqual([2, 12]);
     expect(outType('Flatten', 13, {}, [input(x, ['N', 3, 4])])).toBe('f32[N,12]');
+    expect(outType('Flatten', 13, { axis: 2 }, [input(x, ['N', 3, 4])])).toBe('f32[3*N,4]');
+    expect(runNode1('Flatten', 13, { axis: 2 }, [input(x, ['N', 3, 4])]).shape).toEqual([6, 4]);
     expect(errorCode(() => lowerNode('Flatten', 13, { axis: 4 }, [input(x)]))).toBe('E_TYPE');
   });
 
@@ -239,6 +244,8 @@ describe('Expand, Tile, Range, EyeLike, Trilu, CenterCropPad', () => {
     expect(outType('Expand', 13, {}, [input(ramp('f32', [2, 1]), ['N', 1]), init(i64([1, 3]))])).toBe('f32[N,3]');
     expectTensor(runNode1('Tile', 13, {}, [input(ramp('f32', [2, 2])), init(i64([1, 2]))]), 'f32', [2, 4], [0, 1, 0, 1, 2, 3, 2, 3]);
     expectTensor(runNode1('Tile', 13, {}, [input(ramp('i64', [2])), init(i64([0]))]), 'i64', [0], []);
+    expect(outType('Tile', 13, {}, [input(ramp('f32', [2, 2]), ['N', 2]), init(i64([3, 1]))])).toBe('f32[3*N,2]');
+    expectTensor(runNode1('Tile', 13, {}, [input(ramp('f32', [1, 2]), ['N', 2]), init(i64([2, 1]))]), 'f32', [2, 2], [0, 1, 0, 1]);
   });
 
   it('Range: empty, negative delta, and a long f16 ramp without drift', () => {
@@ -297,6 +304,27 @@ describe('shape arithmetic over symbolic dims', () => {
   });
 });
 
+describe('shape arithmetic with products of symbolic dims', () => {
+  it('x.reshape(x.size(0) * x.size(1), -1) is f32[N*T, 4]', () => {
+    const nodes: GraphNode[] = [
+      { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+      { op: 'Gather', inputs: ['s', 'zero'], outputs: ['n'], attrs: { axis: 0 } },
+      { op: 'Gather', inputs: ['s', 'one'], outputs: ['t'], attrs: { axis: 0 } },
+      { op: 'Mul', inputs: ['n', 't'], outputs: ['nt'] },
+      { op: 'Unsqueeze', inputs: ['nt', 'zeros'], outputs: ['nt1'] },
+      { op: 'Concat', inputs: ['nt1', 'minus1'], outputs: ['spec'], attrs: { axis: 0 } },
+      { op: 'Reshape', inputs: ['x', 'spec'], outputs: ['y'] },
+    ];
+    const ops = {
+      x: input(ramp('f32', [2, 3, 4]), ['N', 'T', 4]), zero: init(T('i64', [], [0n])), one: init(T('i64', [], [1n])),
+      zeros: init(i64([0])), minus1: init(i64([-1])),
+    };
+    const m = importModel(decodeModelProto(graphModel(13, nodes, ops, ['y']), 'nt.onnx'));
+    expect(formatType(m.graph.outputs[0]!.type)).toBe('f32[N*T,4]');
+    expectTensor(interpret(lowerModel(m), [ops.x.value])[0]!, 'f32', [6, 4], ramp('f32', [24]).data);
+  });
+});
+
 describe('Range over a symbolic length', () => {
   it('range(0, x.shape[1], 1) is an iota of the symbolic length', () => {
     const nodes: GraphNode[] = [
@@ -308,5 +336,30 @@ describe('Range over a symbolic length', () => {
     const m = importModel(decodeModelProto(graphModel(13, nodes, ops, ['r']), 'range.onnx'));
     expect(formatType(m.graph.outputs[0]!.type)).toBe('i64[L]');
     expectTensor(interpret(lowerModel(m), [ops.x.value])[0]!, 'i64', [3], [0n, 1n, 2n]);
+  });
+});
+
+describe('Slice with run-time bounds a fixed distance apart', () => {
+  const nodes: GraphNode[] = [
+    { op: 'Add', inputs: ['i', 'two'], outputs: ['j'] },
+    { op: 'Unsqueeze', inputs: ['i', 'zeros'], outputs: ['s'] },
+    { op: 'Unsqueeze', inputs: ['j', 'zeros'], outputs: ['e'] },
+    { op: 'Slice', inputs: ['x', 's', 'e'], outputs: ['y'] },
+  ];
+  const ops = { x: input(ramp('f32', [5])), i: input(T('i64', [], [0n])), two: init(T('i64', [], [2n])), zeros: init(i64([0])) };
+  const g = lowerModel(importModel(decodeModelProto(graphModel(13, nodes, ops, ['y']), 'dyn.onnx')));
+  const at = (i: number): Tensor => interpret(g, [ops.x.value, T('i64', [], [BigInt(i)])])[0]!;
+
+  it('x[i : i + 2] is a window of 2 wherever ONNX gives one', () => {
+    expect(formatType(g.outputs[0]!.type)).toBe('f32[2]');
+    expectTensor(at(0), 'f32', [2], [0, 1]);
+    expectTensor(at(3), 'f32', [2], [3, 4]);
+    expectTensor(at(-3), 'f32', [2], [2, 3]);
+  });
+
+  it('fails at run time where ONNX would clamp to a shorter slice', () => {
+    expect(errorCode(() => at(4))).toBe('E_RUNTIME');
+    expect(errorCode(() => at(-1))).toBe('E_RUNTIME');
+    expect(errorCode(() => at(-9))).toBe('E_RUNTIME');
   });
 });

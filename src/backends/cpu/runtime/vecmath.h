@@ -28,16 +28,36 @@ inline float inf() { return as_float(0x7f800000); }
 inline float qnan() { return as_float(0x7fc00000); }
 inline float fabs_(float x) { return as_float(as_int(x) & 0x7fffffff); }
 inline float copysign_(float mag, float sign) { return as_float((as_int(mag) & 0x7fffffff) | (as_int(sign) & int(0x80000000u))); }
+// c ? a : b as integer bit operations.  A plain ?: on floats computed by possibly-trapping arithmetic is
+// not if-converted by g++ (-ftrapping-math) unless the target has AVX-512 masking, which would leave the
+// loop scalar on AVX2 machines.
+// The rounding error of x * x (x*x - fl(x*x), exact): one FMA, or Dekker's product without FMA hardware
+// (where fmaf would be a library call and stop the vectoriser).
+inline float sq_err(float x, float xx) {
+#if defined(__FMA__) || defined(__aarch64__)
+  return __builtin_fmaf(x, x, -xx);
+#else
+  const float c = 4097.0f * x;
+  const float xh = c - (c - x), xl = x - xh;
+  return ((xh * xh - xx) + 2.0f * xh * xl) + xl * xl;
+#endif
+}
+inline float sel(bool c, float a, float b) {
+  const std::int32_t m = -std::int32_t(c);
+  return as_float((as_int(a) & m) | (as_int(b) & ~m));
+}
 
 }  // namespace vm_detail
 
 /// e^x.  Range reduction x = n ln2 + r (|r| <= ln2/2, Cody-Waite two-part ln2), degree-6 polynomial, 2^n
-/// applied as two exponent factors so that results down to the denormal range are right.
+/// applied as two exponent factors so that results down to the denormal range are right.  (No branches
+/// and no ?: on floats here or below: see sel.)
 inline float vexp(float x) {
   using namespace vm_detail;
-  const float big = x > 88.72283935546875f ? 1.0f : 0.0f;  // overflow (also +inf)
-  float xc = x < -104.0f ? -104.0f : x;                     // below: underflow to 0 (also -inf)
-  xc = xc > 88.72283935546875f ? 88.72283935546875f : xc;   // comparisons keep NaN as NaN
+  // Clamp to [-104, 89] (NaN passes through): below -104 the result rounds to 0, at 89 the scaling
+  // below overflows to inf by itself, as it does for any x > 88.7228.
+  float xc = sel(x < -104.0f, -104.0f, x);
+  xc = sel(xc > 89.0f, 89.0f, xc);
   // n = round(x / ln2) with the 1.5 * 2^23 trick (no float->int conversion, so NaN stays harmless).
   const float magic = 12582912.0f;
   const float t = xc * 1.44269502162933349609375f + magic;
@@ -56,8 +76,7 @@ inline float vexp(float x) {
   // 2^n = 2^(n/2) * 2^(n - n/2): both factors are normal floats for n in [-150, 128].
   const std::int32_t n1 = ni >> 1, n2 = ni - n1;
   const float s1 = as_float((n1 + 127) << 23), s2 = as_float((n2 + 127) << 23);
-  const float res = p * s1 * s2;
-  return big > 0.0f ? inf() : res;
+  return p * s1 * s2;
 }
 
 /// Natural logarithm.  x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) by a degree-9 polynomial in m - 1.
@@ -65,15 +84,15 @@ inline float vlog(float x) {
   using namespace vm_detail;
   // Denormals: scale into the normal range first.
   const bool sub = x < 1.17549435e-38f;
-  const float xs = sub ? x * 8388608.0f : x;  // 2^23
+  const float xs = sel(sub, x * 8388608.0f, x);  // 2^23
   const std::int32_t ix = as_int(xs);
   std::int32_t e = ((ix >> 23) & 0xff) - 126;
   float m = as_float((ix & 0x007fffff) | 0x3f000000);  // [0.5, 1)
   const bool lo = m < 0.707106781186547524f;
-  e = lo ? e - 1 : e;
-  m = lo ? m + m : m;
+  e -= std::int32_t(lo);
+  m = sel(lo, m + m, m);
   const float f = m - 1.0f;
-  const float fe = float(e) - (sub ? 23.0f : 0.0f);
+  const float fe = float(e) - sel(sub, 23.0f, 0.0f);
   const float z = f * f;
   float p = 7.0376836292e-2f;
   p = p * f - 1.1514610310e-1f;
@@ -89,10 +108,10 @@ inline float vlog(float x) {
   y = y - 0.5f * z;
   float res = f + y;
   res = res + fe * 0.693359375f;
-  res = x == inf() ? inf() : res;
-  res = x == 0.0f ? -inf() : res;
-  res = x < 0.0f ? qnan() : res;
-  return x != x ? x : res;
+  res = sel(x == inf(), inf(), res);
+  res = sel(x == 0.0f, -inf(), res);
+  res = sel(x < 0.0f, qnan(), res);
+  return sel(x != x, x, res);
 }
 
 /// tanh(x): an odd polynomial for |x| < 0.625, 1 - 2 / (e^{2|x|} + 1) beyond (saturates to +-1).
@@ -106,10 +125,10 @@ inline float vtanh(float x) {
   p = p * s + 1.33314422036e-1f;
   p = p * s - 3.33332819422e-1f;
   const float small = p * s * x + x;
-  const float ac = a > 10.0f ? 10.0f : a;  // tanh(x > 9.011) rounds to 1.0f
+  const float ac = sel(a > 10.0f, 10.0f, a);  // tanh(x > 9.011) rounds to 1.0f
   const float large = 1.0f - 2.0f / (vexp(ac + ac) + 1.0f);
-  const float res = copysign_(a < 0.625f ? small : large, x);  // the sign also for -0
-  return x != x ? x : res;
+  const float res = copysign_(sel(a < 0.625f, small, large), x);  // the sign also for -0
+  return sel(x != x, x, res);
 }
 
 /// Logistic sigmoid 1 / (1 + e^-x), computed as e^-|x| based fractions so that both tails keep full
@@ -118,7 +137,7 @@ inline float vsigmoid(float x) {
   using namespace vm_detail;
   const float e = vexp(-fabs_(x));  // in (0, 1]
   const float s = 1.0f / (1.0f + e);
-  return x >= 0.0f ? s : (x != x ? x : e * s);
+  return sel(x >= 0.0f, s, sel(x != x, x, e * s));
 }
 
 namespace vm_detail {
@@ -135,7 +154,7 @@ inline float erf_small(float x, float z) {
 // erfc(a) for a >= 1 given a^2 = hi + lo exactly: e^{-a^2} R(1/a), R a polynomial fitted on [1, 4) and
 // on [4, 10.1] (relative fit error < 1e-7 after rounding the coefficients to float).  0 past 10.1.
 inline float erfc_tail(float a, float hi, float lo) {
-  const float ac = a < 1.0f ? 1.0f : (a > 10.1f ? 10.1f : a);
+  const float ac = sel(a < 1.0f, 1.0f, sel(a > 10.1f, 10.1f, a));
   const float u = 1.0f / ac;
   float q = -0.012079884298145771f;
   q = q * u + 0.04147293418645859f;
@@ -153,10 +172,10 @@ inline float erfc_tail(float a, float hi, float lo) {
   r = r * u + 0.0005393334431573749f;
   r = r * u + 0.5641571879386902f;
   r = r * u + 7.771523087285459e-07f;
-  const float rr = ac < 4.0f ? q : r;
-  const float h = hi > 103.0f ? 103.0f : hi;
+  const float rr = sel(ac < 4.0f, q, r);
+  const float h = sel(hi > 103.0f, 103.0f, hi);
   const float res = vexp(-h) * (1.0f - lo) * rr;
-  return a > 10.1f ? 0.0f : res;
+  return sel(a > 10.1f, 0.0f, res);
 }
 }  // namespace vm_detail
 
@@ -165,10 +184,10 @@ inline float verf(float x) {
   using namespace vm_detail;
   const float a = fabs_(x);
   const float z = x * x;
-  const float lo = __builtin_fmaf(x, x, -z);
+  const float lo = sq_err(x, z);
   const float large = 1.0f - erfc_tail(a, z, lo);
-  const float res = a < 1.0f ? erf_small(x, z) : copysign_(large, x);
-  return x != x ? x : res;
+  const float res = sel(a < 1.0f, erf_small(x, z), copysign_(large, x));
+  return sel(x != x, x, res);
 }
 
 /// erfc(x) = 1 - erf(x), with full relative accuracy in the right tail (down to the denormals).
@@ -176,11 +195,11 @@ inline float verfc(float x) {
   using namespace vm_detail;
   const float a = fabs_(x);
   const float z = x * x;
-  const float lo = __builtin_fmaf(x, x, -z);
+  const float lo = sq_err(x, z);
   const float t = erfc_tail(a, z, lo);  // erfc(|x|) for |x| >= 1
   const float mid = 1.0f - erf_small(x, z);
-  const float res = a < 1.0f ? mid : (x > 0.0f ? t : 2.0f - t);
-  return x != x ? x : res;
+  const float res = sel(a < 1.0f, mid, sel(x > 0.0f, t, 2.0f - t));
+  return sel(x != x, x, res);
 }
 
 /// GELU, exact form: 0.5 x (1 + erf(x / sqrt 2)) = 0.5 x erfc(-x / sqrt 2), evaluated without
@@ -190,12 +209,12 @@ inline float vgelu(float x) {
   const float y = x * 0.70710678118654752f;  // erf / erfc argument
   const float a = fabs_(y);
   const float hi = x * x * 0.5f;
-  const float lo = __builtin_fmaf(x, x, -(x * x)) * 0.5f;
+  const float lo = sq_err(x, x * x) * 0.5f;
   const float t = erfc_tail(a, hi, lo);                   // erfc(|y|), |y| >= 1
   const float mid = 1.0f + erf_small(y, y * y);           // 1 + erf(y), |y| < 1
-  const float e = a < 1.0f ? mid : (x > 0.0f ? 2.0f - t : t);
+  const float e = sel(a < 1.0f, mid, sel(x > 0.0f, 2.0f - t, t));
   const float res = 0.5f * x * e;
-  return x != x ? x : res;
+  return sel(x != x, x, res);
 }
 
 /// GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).

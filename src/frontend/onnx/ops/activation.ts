@@ -63,9 +63,9 @@ function dropout(ctx: LowerContext): (Value | null)[] {
   const { b } = ctx;
   const x = ctx.arg(0);
   if (ctx.opset >= 12 && ctx.input(2)) {
-    const training = ctx.constant(2) ?? ctx.unsupported('training_mode (input 2) must be a constant known at compile time');
+    const training = ctx.requireConstant(2, 'training_mode');
     if (training.num(0) !== 0) {
-      const ratio = ctx.input(1) ? (ctx.constant(1)?.num(0) ?? ctx.unsupported('ratio (input 1) must be a constant in training mode')) : 0.5;
+      const ratio = ctx.input(1) ? ctx.requireConstant(1, 'ratio in training mode').num(0) : 0.5;
       if (ratio !== 0) ctx.unsupported(`training mode with ratio ${ratio} draws a random mask`);
     }
   }

@@ -11,6 +11,7 @@ import type { GraphBuilder } from '../../../ir/builder.js';
 import type { Value } from '../../../ir/graph.js';
 import type { LowerContext } from '../context.js';
 import { defineOnnxOps, type OnnxOp } from '../registry.js';
+import { narrowCast, narrowCastOptions } from './narrow-cast.js';
 
 // ---- shared helpers (activation.ts uses them too) ----
 
@@ -319,8 +320,8 @@ defineOnnxOps(
 
   // selection, conversion, identity
   { type: 'Where', since: 9, lower: (ctx) => [ctx.b.where(ctx.arg(0), ctx.arg(1), ctx.arg(2))] },
-  { type: 'Cast', since: 1, lower: (ctx) => [ctx.b.cast(ctx.arg(0), castTarget(ctx))] },
-  { type: 'CastLike', since: 15, lower: (ctx) => [ctx.b.cast(ctx.arg(0), ctx.arg(1).dtype)] },
+  { type: 'Cast', since: 1, lower: (ctx) => [narrowCast(ctx.b, ctx.arg(0), castTarget(ctx), narrowCastOptions(ctx))] },
+  { type: 'CastLike', since: 15, lower: (ctx) => [narrowCast(ctx.b, ctx.arg(0), ctx.arg(1).dtype, narrowCastOptions(ctx))] },
   {
     type: 'BitCast', since: 26, lower: (ctx) => {
       const x = ctx.arg(0);

@@ -1,23 +1,31 @@
 // ONNX quantization ops: QuantizeLinear and DequantizeLinear (per-tensor, per-axis, blocked),
 // DynamicQuantizeLinear, and the integer kernels QLinearMatMul, QLinearConv, MatMulInteger, ConvInteger.
-// Quantized values are plain integer dtypes; float8, 4-bit and 2-bit types are refused by name.
+// Quantized values are integer dtypes (8, 16, 4 and 2 bits) or the small floats (float8, float4e2m1).
 //
 //   y = QuantizeLinear(x, s, zp)   →   clamp(round_half_even(x / s) + zp, lo, hi) cast to zp's dtype
+//                                      (to a small float: x / s + zp, cast as ONNX's Cast, saturating by default)
 //   y = DequantizeLinear(x, s, zp) →   (f32(x) - f32(zp)) * s
 import type { Value } from '../../../ir/graph.js';
 import { dtypeFromOnnx, onnxTypeName, type DType } from '../../../ir/dtype.js';
 import { AicError } from '../../../ir/error.js';
+import { isSmallFloat } from '../../../ir/float8.js';
 import type { LowerContext } from '../context.js';
 import { defineOnnxOps } from '../registry.js';
 import { alongAxis } from './blocks.js';
 import { convolve } from './conv.js';
 import { matmul } from './matmul.js';
+import { narrowCast } from './narrow-cast.js';
 import { windowGeometry } from './window.js';
 
 /** Saturation range of each integer dtype a quantized tensor may have. */
 const QUANT_RANGE: Partial<Record<DType, readonly [number, number]>> = {
   u8: [0, 255], i8: [-128, 127], u16: [0, 65535], i16: [-32768, 32767],
+  u4: [0, 15], i4: [-8, 7], u2: [0, 3], i2: [-2, 1],
 };
+
+/** A dtype a quantized tensor may have: an integer of QUANT_RANGE or a small float other than E8M0. */
+const isQuantized = (t: DType): boolean => QUANT_RANGE[t] !== undefined || (isSmallFloat(t) && t !== 'f8e8m0');
+const QUANTIZED_TYPES = 'uint8, int8, uint16, int16, uint4, int4, uint2, int2, float8 (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz) and float4e2m1';
 
 /** The aic dtype of an ONNX type code for a quantized tensor, or E_UNSUPPORTED naming the type. */
 function quantDType(ctx: LowerContext, code: number, what: string): DType {
@@ -28,7 +36,7 @@ function quantDType(ctx: LowerContext, code: number, what: string): DType {
     if (e instanceof AicError) ctx.unsupported(`${what} has element type ${onnxTypeName(code)}, which aic does not support yet`);
     throw e;
   }
-  if (!QUANT_RANGE[t]) ctx.unsupported(`${what} has element type ${t}; quantized types are uint8, int8, uint16 and int16`);
+  if (!isQuantized(t)) ctx.unsupported(`${what} has element type ${t}; quantized types are ${QUANTIZED_TYPES}`);
   return t;
 }
 
@@ -57,10 +65,15 @@ function expandParam(ctx: LowerContext, p: Value, xShape: readonly number[], axi
   return S * block === D ? flat : b.slice(flat, [axis], [0], [D]);
 }
 
-/** clamp(round(v) + zp, range of `to`) as `to`; v is a float, zp a value of `to` or null. */
+/** clamp(round(v) + zp, range of `to`) as `to`; v is a float, zp a value of `to` or null. To a small
+ * float: v + zp converted as Cast converts it, saturating unless the node says saturate=0. */
 function saturate(ctx: LowerContext, v: Value, zp: Value | null, to: DType): Value {
   const { b } = ctx;
   const wide: DType = v.dtype === 'f64' ? 'f64' : 'f32';
+  if (isSmallFloat(to)) {
+    const sum = zp ? b.add(b.cast(v, wide), b.cast(zp, wide)) : v;
+    return narrowCast(b, sum, to, { saturate: ctx.node.int('saturate', 1) !== 0, roundMode: 'up' });
+  }
   let r = b.cast(b.unary('round', v), wide);
   if (zp) r = b.add(r, b.cast(zp, wide));
   const [lo, hi] = QUANT_RANGE[to]!;
@@ -85,7 +98,7 @@ function quantizeLinear(ctx: LowerContext): Value {
   const zp = ctx.input(2);
   const outCode = ctx.node.int('output_dtype', 0);
   const out = zp ? zp.dtype : outCode !== 0 ? quantDType(ctx, outCode, 'output_dtype') : 'u8';
-  if (zp && !QUANT_RANGE[zp.dtype]) ctx.unsupported(`y_zero_point has element type ${zp.dtype}; quantized types are uint8, int8, uint16 and int16`);
+  if (zp && !isQuantized(zp.dtype)) ctx.unsupported(`y_zero_point has element type ${zp.dtype}; quantized types are ${QUANTIZED_TYPES}`);
   if (zp && outCode !== 0 && quantDType(ctx, outCode, 'output_dtype') !== zp.dtype) ctx.fail(`output_dtype ${onnxTypeName(outCode)} differs from y_zero_point's type ${zp.dtype}`);
   const xs = ctx.staticShape(x, 'x');
   const block = ctx.node.int('block_size', 0);
@@ -101,10 +114,11 @@ function dequantizeLinear(ctx: LowerContext): Value {
   const x = ctx.arg(0);
   const scale = ctx.arg(1);
   const zp = ctx.input(2);
-  if (!QUANT_RANGE[x.dtype] && x.dtype !== 'i32') ctx.unsupported(`x has element type ${x.dtype}; quantized types are uint8, int8, uint16, int16 and int32`);
+  if (!isQuantized(x.dtype) && x.dtype !== 'i32') ctx.unsupported(`x has element type ${x.dtype}; quantized types are ${QUANTIZED_TYPES} and int32`);
   if (zp && zp.dtype !== x.dtype) ctx.fail(`x_zero_point is ${zp.dtype}, x is ${x.dtype}`);
   const outCode = ctx.node.int('output_dtype', 0);
   const out = outCode !== 0 ? dtypeFromOnnx(outCode, 'output_dtype') : scale.dtype;
+  if (out !== 'f32' && out !== 'f16' && out !== 'bf16' && out !== 'f64') ctx.fail(`the output type ${out} is not a float type (x_scale is ${scale.dtype}; output_dtype names the output type)`);
   const xs = ctx.staticShape(x, 'x');
   const block = ctx.node.int('block_size', 0);
   const axis = ctx.node.int('axis', 1);

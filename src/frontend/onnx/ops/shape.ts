@@ -2,19 +2,16 @@
 // slicing and padding, broadcasting generators (Expand, Tile, Range, EyeLike, Trilu). Shapes that a
 // rule needs as numbers (a Reshape's target) must be constants; the builder folds Shape→Gather→Concat
 // chains into constants as they are lowered, so such chains in a model are constants here. Where such
-// a chain reads a symbolic dim, Reshape/Expand/ConstantOfShape/Range trace it (symbolicShapeOperand)
+// a chain reads a symbolic dim, Reshape/Expand/ConstantOfShape/Range trace it (shape-trace.ts)
 // and keep the symbol: x.view(x.size(0), -1) on f32[N,3,4] is f32[N,12].
-import { AicError } from '../../../ir/error.js';
-import { dimAdd, dimDiv, dimMul, dimProduct, dimSub } from '../../../ir/dim-expr.js';
-import { GraphBuilder, constantOf } from '../../../ir/builder.js';
-import { DTYPE_INFO, dtypeFromOnnx, isFloat, type DType } from '../../../ir/dtype.js';
-import { Graph, Node, subgraphsOf, type Value } from '../../../ir/graph.js';
-import { sliceAxis } from '../../../ir/prims/movement.js';
+import { dimDiv, dimMul, dimProduct, dimSub } from '../../../ir/dim-expr.js';
+import { dtypeFromOnnx, isFloat, type DType } from '../../../ir/dtype.js';
+import type { Value } from '../../../ir/graph.js';
 import { broadcastShapes, isStatic, numel, type Dim, type Shape } from '../../../ir/shape.js';
 import { Tensor } from '../../../ir/tensor.js';
-import { LowerContext } from '../context.js';
-import { domainOfDialect } from '../lower-graph.js';
-import { defineOnnxOps, findOnnxOp } from '../registry.js';
+import type { LowerContext } from '../context.js';
+import { defineOnnxOps } from '../registry.js';
+import { symbolicShapeOperand, traceInts } from './shape-trace.js';
 
 /** ONNX's "to the end" (INT64_MAX) and friends, clamped to a size every rule and printer handles. */
 const HUGE = 2 ** 62;
@@ -187,10 +184,14 @@ function lowerSlice(ctx: LowerContext): Value {
     ends = node.ints('ends');
     axes = node.has('axes') ? node.ints('axes') : undefined;
   } else {
-    starts = ctx.constInts(1, 'starts') ?? ctx.fail('input 1 (starts) is required');
-    ends = ctx.constInts(2, 'ends') ?? ctx.fail('input 2 (ends) is required');
     axes = ctx.constInts(3, 'axes');
     steps = ctx.constInts(4, 'steps');
+    if (ctx.input(1) && ctx.input(2) && (!ctx.constant(1) || !ctx.constant(2))) {
+      const y = dynamicSlice(ctx, x, axes, steps);
+      if (y) return y;
+    }
+    starts = ctx.constInts(1, 'starts') ?? ctx.fail('input 1 (starts) is required');
+    ends = ctx.constInts(2, 'ends') ?? ctx.fail('input 2 (ends) is required');
   }
   const ax = normAxes(ctx, axes ?? starts.map((_, i) => i), r);
   const st = steps ?? ax.map(() => 1);
@@ -207,6 +208,48 @@ function lowerSlice(ctx: LowerContext): Value {
   if (keep.length === 0) return x;
   return ctx.b.slice(x, keep.map((i) => ax[i]!), keep.map((i) => clampHuge(starts[i]!)),
     keep.map((i) => clampHuge(ends[i]!)), keep.map((i) => clampHuge(st[i]!)));
+}
+
+/**
+ * A Slice whose starts and ends are run-time values a fixed distance apart (x[i : i + 1] in a loop
+ * body): a gather of start + step·iota(len). Where ONNX would clamp (the window leaves the axis, or
+ * a negative start crosses zero) the length would change, so there the gather reads an out-of-range
+ * index and fails at run time instead of giving a wrong result.
+ */
+function dynamicSlice(ctx: LowerContext, x: Value, axes: readonly number[] | undefined, steps: readonly number[] | undefined): Value | undefined {
+  const { b } = ctx;
+  const startsV = ctx.arg(1);
+  const endsV = ctx.arg(2);
+  const s = traceInts(startsV, true);
+  const e = traceInts(endsV, true);
+  if (!s || !e || s.length !== e.length) return undefined;
+  const ax = normAxes(ctx, axes ?? s.map((_, i) => i), x.shape.length);
+  const st = steps ?? ax.map(() => 1);
+  if (st.length !== ax.length || ax.length !== s.length) return undefined;
+  let y = x;
+  for (let i = 0; i < ax.length; i++) {
+    const a = ax[i]!;
+    const step = st[i]!;
+    const si = s[i]!;
+    const ei = e[i]!;
+    if (typeof si === 'number' && typeof ei === 'number') {
+      y = b.slice(y, [a], [clampHuge(si)], [clampHuge(ei)], [step]);
+      continue;
+    }
+    const diff = dimSub(ei, si);
+    const d = x.shape[a]!;
+    if (typeof diff !== 'number' || step <= 0 || typeof d !== 'number') return undefined;
+    const len = Math.max(0, Math.ceil(diff / step));
+    const i64 = (v: number): Value => b.scalar('i64', BigInt(v));
+    const start = b.cast(b.reshape(b.slice(startsV, [0], [i], [i + 1]), []), 'i64');
+    const from = b.where(b.lt(start, i64(0)), b.add(start, i64(d)), start);
+    // In range, and a negative start does not cross zero (ONNX would read an empty slice there).
+    const inside = b.and(b.not(b.lt(from, i64(0))), b.lt(b.add(from, i64(Math.max(0, len - 1) * step)), i64(d)));
+    const ok = b.and(inside, b.or(b.not(b.lt(start, i64(0))), b.lt(b.add(start, i64(diff)), i64(0))));
+    const idx = b.add(from, b.mul(b.iota('i64', [len], 0), i64(step)));
+    y = b.gather(y, len === 0 ? b.ints([]) : b.where(ok, idx, i64(d)), a);
+  }
+  return y;
 }
 
 function lowerSplit(ctx: LowerContext): Value[] {
@@ -272,112 +315,6 @@ function shapeOperand(ctx: LowerContext, i: number, what: string): number[] {
   const t = ctx.requireConstant(i, what);
   if (t.rank > 1) ctx.fail(`${what} must be 1-D, has shape [${t.shape.join(',')}]`);
   return t.toNumbers();
-}
-
-/**
- * A shape operand whose entries may be symbolic dims: a constant, or shape arithmetic that reads a
- * symbolic shape (x.view(x.size(0), -1) exports as Shape→Gather→Unsqueeze→Concat). Anything else
- * must be a constant, with requireConstant's error.
- */
-export function symbolicShapeOperand(ctx: LowerContext, i: number, what: string): Dim[] {
-  const v = ctx.input(i);
-  if (v && !ctx.constant(i)) {
-    const traced = traceInts(v);
-    if (traced) return traced;
-  }
-  return shapeOperand(ctx, i, what);
-}
-
-/** Integer vectors small enough to be shapes: what the tracer follows. */
-const isShapeLike = (v: Value): boolean =>
-  (DTYPE_INFO[v.dtype].kind === 'int' || DTYPE_INFO[v.dtype].kind === 'uint') && v.shape.length <= 1 &&
-  v.shape.every((d) => typeof d === 'number' && d <= 64);
-
-/** The elements of an integer vector (or scalar) as dims, following prim.shape through movement prims;
- * an onnx.* producer (at import) is lowered into a scratch graph first. */
-function traceInts(v: Value, depth = 0): Dim[] | undefined {
-  if (depth > 64 || !isShapeLike(v)) return undefined;
-  const c = constantOf(v);
-  if (c) return c.toNumbers();
-  const p = v.producer;
-  if (!p) return undefined;
-  if (p.dialect !== 'prim') {
-    const lowered = relower(v, new GraphBuilder(new Graph('trace'), { fold: true }), new Map());
-    return lowered && lowered.producer?.dialect === 'prim' ? traceInts(lowered, depth + 1) : undefined;
-  }
-  const arg = (k: number): Dim[] | undefined => {
-    const x = p.inputs[k];
-    return x ? traceInts(x, depth + 1) : undefined;
-  };
-  switch (p.op) {
-    case 'prim.shape':
-      return [...p.input(0).shape];
-    case 'prim.reshape':
-    case 'prim.cast':
-      return arg(0);
-    case 'prim.concat':
-      return p.inputs.reduce<Dim[] | undefined>((acc, _, k) => {
-        const x = arg(k);
-        return acc && x ? [...acc, ...x] : undefined;
-      }, []);
-    case 'prim.slice': {
-      const x = arg(0);
-      if (!x || p.input(0).shape.length !== 1) return undefined;
-      const { start, len } = sliceAxis(x.length, p.ints('starts')[0]!, p.ints('stops')[0]!, p.ints('steps')[0]!);
-      return [...Array(len).keys()].map((k) => x[start + k * p.ints('steps')[0]!]!);
-    }
-    case 'prim.add':
-    case 'prim.sub':
-    case 'prim.mul':
-    case 'prim.div': {
-      const x = arg(0);
-      const y = arg(1);
-      if (!x || !y || (x.length !== y.length && x.length !== 1 && y.length !== 1)) return undefined;
-      const f = { 'prim.add': dimAdd, 'prim.sub': dimSub, 'prim.mul': dimMul, 'prim.div': dimDiv }[p.op]!;
-      const r = [...Array(Math.max(x.length, y.length)).keys()].map((k) => f(x[x.length === 1 ? 0 : k]!, y[y.length === 1 ? 0 : k]!));
-      return r.every((d) => d !== undefined) ? (r as Dim[]) : undefined;
-    }
-    case 'prim.gather': {
-      const x = arg(0);
-      const idx = arg(1);
-      if (!x || !idx || p.input(0).shape.length !== 1 || idx.some((j) => typeof j !== 'number')) return undefined;
-      const picked = (idx as number[]).map((j) => x[j < 0 ? j + x.length : j]);
-      return picked.every((d) => d !== undefined) ? (picked as Dim[]) : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** An onnx-dialect shape computation re-lowered to prims (inputs that are not shape-like stay as they
- * are: a Shape rule reads only its operand's type). Undefined where a rule cannot run here. */
-function relower(v: Value, b: GraphBuilder, memo: Map<Value, Value>): Value | undefined {
-  const known = memo.get(v);
-  if (known) return known;
-  const p = v.producer;
-  if (!p || p.dialect === 'prim' || !isShapeLike(v)) return v;
-  if (subgraphsOf(p).length > 0 || !p.has('opset')) return undefined;
-  const rule = findOnnxOp(domainOfDialect(p.dialect), p.opName, p.int('opset'));
-  if (!rule) return undefined;
-  const inputs: (Value | null)[] = [];
-  for (const x of p.inputs) {
-    const y = x ? relower(x, b, memo) : null;
-    if (y === undefined) return undefined;
-    inputs.push(y);
-  }
-  const ctx = new LowerContext(b, new Node(p.op, inputs, [], p.attrs, p.origin), p.int('opset'), p.outputs.length, (g) => g);
-  let results: (Value | null)[];
-  try {
-    results = rule.lower(ctx);
-  } catch (e) {
-    if (e instanceof AicError) return undefined;
-    throw e;
-  }
-  p.outputs.forEach((o, k) => {
-    const r = results[k];
-    if (r) memo.set(o, r);
-  });
-  return memo.get(v);
 }
 
 defineOnnxOps(

@@ -126,7 +126,10 @@ function windowAxis(b: GraphBuilder, x: Value, a: number, k: number, s: number, 
   const post: Dim[] = x.shape.slice(a + 1);
   const L = x.shape[a] as number;
   const span = (o - 1) * s + 1;
-  if (k === 1) return b.reshape(b.slice(x, [a], [0], [span], [s]), [...pre, 1, o, ...post]);
+  if (k === 1) {
+    const strided = s === 1 && span === L ? x : b.slice(x, [a], [0], [span], [s]);
+    return b.reshape(strided, [...pre, 1, o, ...post]);
+  }
   const row = L + d;
   const r = Math.ceil((k * row) / L);
   let y = b.broadcast(b.reshape(x, [...pre, 1, L, ...post]), [...pre, r, L, ...post]);

@@ -12,6 +12,10 @@
 
 using namespace aic::cpu;
 
+#if !defined(_OPENMP)
+static void omp_set_num_threads(int) {}
+#endif
+
 namespace {
 std::mt19937 rng;
 int uni(int a, int b) { return std::uniform_int_distribution<int>(a, b)(rng); }
@@ -90,6 +94,12 @@ int main(int argc, char** argv) {
                                shape(32, 7, 64, 3, 1, 1),  shape(64, 7, 96, 1, 1, 0), shape(16, 20, 40, 1, 2, 0),
                                shape(16, 13, 16, 3, 1, 1, 16), shape(16, 12, 32, 3, 2, 1, 4), shape(450, 5, 20, 3, 1, 1)};
   for (const auto& s : fixed)
+    for (int v = 0; v < 2; ++v) { fails += run_case(s, v == 1, 1 + v, v == 0); ++total; }
+  // Wide images, stride 1: the direct (padded rows, no packing) path, also dilated and unevenly padded.
+  Conv2dShape wide[] = {shape(8, 60, 24, 3, 1, 1), shape(5, 57, 9, 3, 1, 1), shape(6, 50, 16, 3, 1, 2)};
+  wide[1].PB = 0; wide[1].PR = 2; wide[1].KW = 5;
+  wide[2].DH = wide[2].DW = 2;
+  for (const auto& s : wide)
     for (int v = 0; v < 2; ++v) { fails += run_case(s, v == 1, 1 + v, v == 0); ++total; }
   for (int i = 0; i < ncases; ++i) {
     Conv2dShape s{};

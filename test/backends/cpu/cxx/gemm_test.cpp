@@ -13,6 +13,10 @@
 
 using namespace aic::cpu;
 
+#if !defined(_OPENMP)
+static void omp_set_num_threads(int) {}
+#endif
+
 namespace {
 std::mt19937 rng;
 int uni(int a, int b) { return std::uniform_int_distribution<int>(a, b)(rng); }

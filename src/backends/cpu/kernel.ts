@@ -1,0 +1,330 @@
+// A loop kernel as a C++ function: the shared walk (../kernel-writer.ts) with the CPU's spelling. The
+// parallel domain runs under OpenMP (its outer axes collapsed, work-sharing only past a size where it pays);
+// the innermost axis of a pointwise kernel or an inner loop carries `#pragma omp simd`; a reduction keeps
+// vector accumulators through `omp simd reduction(...)` on its innermost axis.
+//
+//   kernel k0 "exp → %y" (i0 < 64, i1 < 1024) { %0 = load f32 @in0[1024*i0 + i1]; %1 = exp f32 %0; store @out0[1024*i0 + i1] = %1 }
+// becomes
+//   static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
+//     #pragma omp parallel for schedule(static)
+//     for (index_t i0 = 0; i0 < 64; ++i0) {
+//       #pragma omp simd
+//       for (index_t i1 = 0; i1 < 1024; ++i1) {
+//         const float v0 = b_in0[(1024 * i0 + i1)];
+//         const float v1 = aic::cpu::vexp(v0);
+//         b_out0[(1024 * i0 + i1)] = v1;
+//       }
+//     }
+//   }
+import { DTYPE_INFO, isFloat, type DType } from '../../ir/dtype.js';
+import { fail } from '../../ir/error.js';
+import { rangeOf, refsOf, symsOf, type IndexExpr } from '../../kernel/index-expr.js';
+import { allStmts, hasStages, kernelReads, kernelWrites, type Axis, type LoopKernel, type Stmt } from '../../kernel/kernel.js';
+import type { Buffer } from '../../kernel/program.js';
+import { KernelWriter, type LoopRole, type LoopStmt, type ReduceSpelling, type ReduceStmt } from '../kernel-writer.js';
+import { checkDType, cxxPrim, elementType, fromElement, indexAs, literal, toElement, valueType, zero } from './spelling.js';
+
+/** What a kernel function needs from the program around it. */
+export interface KernelContext {
+  readonly buffers: ReadonlyMap<string, Buffer>;
+  /** The C++ name of each size symbol (a local of the kernel function, read from S). */
+  readonly symbols: ReadonlyMap<string, string>;
+  /** Index of each size symbol in S. */
+  readonly symbolIndex: ReadonlyMap<string, number>;
+  /** Buffers whose memory overlaps another buffer's (in-place temps): no __restrict__ on them. */
+  readonly aliased: ReadonlySet<string>;
+  /** Element count of a buffer as a C++ expression of the size locals. */
+  readonly elements: (b: Buffer) => string;
+}
+
+/** Work (points times statements) below which a kernel runs on one thread: a parallel region costs a few µs. */
+export const PARALLEL_WORK = 1 << 15;
+
+export const bufferParam = (name: string): string => `b_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+
+/** A C string literal. */
+export function cString(s: string): string {
+  let out = '"';
+  for (const ch of Buffer.from(s, 'utf8')) {
+    if (ch === 0x22) out += '\\"';
+    else if (ch === 0x5c) out += '\\\\';
+    else if (ch === 0x3f) out += '\\?'; // no trigraphs
+    else if (ch >= 0x20 && ch < 0x7f) out += String.fromCharCode(ch);
+    else out += `\\${ch.toString(8).padStart(3, '0')}`;
+  }
+  return `${out}"`;
+}
+
+/** The parameters a kernel function takes: its buffers in order of first use, then S and st. */
+export function kernelParams(k: LoopKernel, ctx: KernelContext): { names: string[]; decl: string } {
+  const writes = kernelWrites(k);
+  const order: string[] = [];
+  const seen = new Set<string>();
+  for (const s of allStmts(k.body)) {
+    const name = s.kind === 'let' && s.expr.op === 'load' ? s.expr.buffer : s.kind === 'store' ? s.buffer : undefined;
+    if (name !== undefined && !seen.has(name)) {
+      seen.add(name);
+      order.push(name);
+    }
+  }
+  for (const n of [...kernelReads(k), ...writes]) if (!seen.has(n)) order.push(n);
+  const params = order.map((n) => {
+    const b = ctx.buffers.get(n) ?? fail('E_VERIFY', `kernel ${k.name}: no buffer @${n}`);
+    checkDType(b.dtype, `buffer @${n}`);
+    const restrict = ctx.aliased.has(n) ? '' : ' AIC_RESTRICT';
+    return `${writes.has(n) ? '' : 'const '}${elementType(b.dtype)}*${restrict} ${bufferParam(n)}`;
+  });
+  return { names: order, decl: [...params, 'const index_t* S', 'aic::Status* st'].join(', ') };
+}
+
+/** The symbols an index expression, an axis extent or a buffer's size reads, for declaring their locals. */
+export function kernelSymbols(k: LoopKernel): Set<string> {
+  const out = new Set<string>();
+  const idx = (e: IndexExpr): void => void symsOf(e, out);
+  for (const a of k.domain) idx(a.extent);
+  for (const s of allStmts(k.body)) {
+    if (s.kind === 'let') {
+      const e = s.expr;
+      if (e.op === 'load' || e.op === 'index') idx(e.index);
+      if (e.op === 'inbounds') {
+        idx(e.index);
+        idx(e.extent);
+      }
+    } else if (s.kind === 'store') idx(s.index);
+    else if (s.kind === 'reduce' || s.kind === 'loop') for (const a of s.axes) idx(a.extent);
+  }
+  return out;
+}
+
+/** Static work estimate of a body (statements times trip counts), or undefined where a size is symbolic. */
+function work(stmts: readonly Stmt[]): number | undefined {
+  let total = 0;
+  for (const s of stmts) {
+    if (s.kind === 'reduce' || s.kind === 'loop') {
+      let trips = 1;
+      for (const a of s.axes) {
+        if (a.extent.kind !== 'const') return undefined;
+        trips *= a.extent.value;
+      }
+      const inner = work(s.body);
+      if (inner === undefined) return undefined;
+      total += trips * (inner + 1);
+    } else total += 1;
+  }
+  return total;
+}
+
+export class CpuKernelWriter extends KernelWriter {
+  constructor(kernel: LoopKernel, private readonly ctx: KernelContext, depth = 1) {
+    super(kernel, ctx.buffers, depth);
+  }
+
+  /** The whole function. */
+  render(): string {
+    const k = this.kernel;
+    const { decl } = kernelParams(k, this.ctx);
+    this.emitSymbols(kernelSymbols(k));
+    this.domain();
+    const head = `static void kernel_${k.name.replace(/[^A-Za-z0-9_]/g, '_')}(${decl}) {`;
+    return [head, '  (void)S; (void)st;', ...this.lines, '}'].join('\n');
+  }
+
+  /** Declare the size symbols a body uses as locals. */
+  emitSymbols(syms: Iterable<string>): void {
+    for (const s of syms) {
+      const i = this.ctx.symbolIndex.get(s) ?? fail('E_UNSUPPORTED', `cpu: size $${s} is not fixed by the inputs' shapes (kernel ${this.kernel.name}); not supported yet`);
+      this.emit(`const index_t ${this.symbol(s)} = S[${i}];`);
+    }
+  }
+
+  /** The parallel domain, then the body inside it. */
+  domain(): void {
+    const k = this.kernel;
+    const axes = k.domain;
+    const checks = [...allStmts(k.body)].some((s) => s.kind === 'check');
+    const pointwise = !hasStages(k) && !checks;
+    const w = work(k.body);
+    let points = 1;
+    let symbolic = false;
+    for (const a of axes) {
+      if (a.extent.kind === 'const') points *= a.extent.value;
+      else symbolic = true;
+    }
+    // Parallel when the work is big enough (or not known until run time: then an `if` clause decides).
+    let parallel: string | undefined;
+    if (axes.length > 0) {
+      if (!symbolic && w !== undefined) {
+        if (points * w >= PARALLEL_WORK && points > 1) parallel = '';
+      } else {
+        const size = axes.map((a) => this.index(a.extent)).join(' * ');
+        parallel = ` if(${size} * ${w ?? 64} >= ${PARALLEL_WORK})`;
+      }
+    }
+    if (axes.length === 0) {
+      this.loops([], 'domain', () => this.body(k.body));
+      return;
+    }
+    const simdInner = pointwise;
+    const collapse = simdInner ? axes.length - 1 : axes.length;
+    axes.forEach((a, i) => {
+      const innermost = i === axes.length - 1;
+      if (i === 0 && parallel !== undefined) {
+        if (collapse === 0) this.emit(`#pragma omp parallel for simd schedule(static)${parallel}`);
+        else this.emit(`#pragma omp parallel for${collapse > 1 ? ` collapse(${collapse})` : ''} schedule(static)${parallel}`);
+      } else if (innermost && simdInner) this.emit('#pragma omp simd');
+      this.emit(`for (index_t ${this.axisName(a.name)} = 0; ${this.axisName(a.name)} < ${this.index(a.extent)}; ++${this.axisName(a.name)}) {`);
+      this.axes.set(a.name, a.extent);
+      this.depth++;
+    });
+    this.body(k.body);
+    for (const _ of axes) {
+      this.depth--;
+      this.emit('}');
+    }
+    for (const a of axes) this.axes.delete(a.name);
+  }
+
+  // ---- spelling ----
+
+  protected valueType(t: DType): string {
+    return valueType(t);
+  }
+
+  protected literal(t: DType, v: number | bigint): string {
+    return literal(t, v);
+  }
+
+  protected prim(op: string, args: readonly string[], types: readonly DType[], out: DType): string {
+    return cxxPrim(op, args, types, out);
+  }
+
+  protected load(buffer: string, index: IndexExpr, t: DType, mask: string | undefined): string {
+    const read = fromElement(t, `${bufferParam(buffer)}[${this.safeIndex(buffer, index)}]`);
+    return mask !== undefined ? `(${mask} ? ${read} : ${zero(t)})` : read;
+  }
+
+  /** An index that reads data (a gather) is clamped into the buffer, unless its range proves it inside. */
+  private safeIndex(buffer: string, index: IndexExpr): string {
+    const text = this.index(index);
+    if (refsOf(index).size === 0) return text;
+    const b = this.ctx.buffers.get(buffer)!;
+    const r = rangeOf(index, this.extents);
+    const n = b.shape.every((d) => typeof d === 'number') ? (b.shape as number[]).reduce((x, y) => x * y, 1) : undefined;
+    if (n !== undefined && r.lo >= 0 && r.hi < n) return text;
+    return `aic::clamp_index(${text}, ${this.ctx.elements(b)})`;
+  }
+
+  protected store(buffer: string, index: IndexExpr, value: string, t: DType): string {
+    return `${bufferParam(buffer)}[${this.index(index)}] = ${toElement(t, value)};`;
+  }
+
+  protected indexValue(t: DType, index: string): string {
+    return indexAs(t, index);
+  }
+
+  protected inbounds(index: string, extent: string): string {
+    return `(static_cast<std::uint64_t>(${index}) < static_cast<std::uint64_t>(${extent}))`;
+  }
+
+  protected check(cond: string, message: string): string {
+    return `if (!${cond}) st->fail(${cString(message)});`;
+  }
+
+  protected symbol(name: string): string {
+    return this.ctx.symbols.get(name) ?? fail('E_VERIFY', `kernel ${this.kernel.name}: unknown size $${name}`);
+  }
+
+  protected floorDiv(a: string, b: string): string {
+    return `aic::floordiv(${a}, ${b})`;
+  }
+
+  protected floorMod(a: string, b: string): string {
+    return `aic::floormod(${a}, ${b})`;
+  }
+
+  protected loopHeader(axis: Axis, _role: LoopRole, _innermost: boolean, pragma: string | undefined): string[] {
+    const v = this.axisName(axis.name);
+    return [...(pragma ? [pragma] : []), `for (index_t ${v} = 0; ${v} < ${this.index(axis.extent)}; ++${v}) {`];
+  }
+
+  protected override innerLoopPragma(s: LoopStmt): string | undefined {
+    return [...allStmts(s.body)].every((x) => x.kind === 'let' || x.kind === 'store') ? '#pragma omp simd' : undefined;
+  }
+
+  protected reduction(s: ReduceStmt, opType: DType): ReduceSpelling {
+    const t = s.dtype;
+    const acc = `a${s.id}`;
+    checkDType(t, `reduce ${s.combiner}`);
+    const vectorizable = [...allStmts(s.body)].every((x) => x.kind === 'let');
+    const pragma = (op: string): string | undefined => (vectorizable && s.axes.length > 0 ? `#pragma omp simd reduction(${op}:${acc})` : undefined);
+    const float = isFloat(t);
+    const big = DTYPE_INFO[t].big;
+    const wideInt = big ? 'std::uint64_t' : 'std::uint32_t';
+    const finish = (a: string): string => (t === 'f32' ? `static_cast<float>(${a})` : t === 'f16' ? `aic::rnd_f16(${a})` : t === 'bf16' ? `aic::rnd_bf16(${a})` : t === 'f64' ? a : `static_cast<${elementType(t)}>(${a})`);
+    switch (s.combiner) {
+      case 'sum': case 'prod': case 'dot': {
+        if (t === 'bool') fail('E_UNSUPPORTED', `cpu: reduce ${s.combiner} on bool`);
+        const accType = float ? 'double' : wideInt;
+        const init = s.combiner === 'prod' ? (float ? '1.0' : `${accType}(1)`) : (float ? '0.0' : `${accType}(0)`);
+        const widen = (v: string): string => `static_cast<${accType}>(${v})`;
+        return {
+          init: [`${accType} ${acc} = ${init};`],
+          step: ([v, w]) => [s.combiner === 'sum' ? `${acc} += ${widen(v!)};` : s.combiner === 'prod' ? `${acc} *= ${widen(v!)};` : `${acc} += ${widen(v!)} * ${widen(w!)};`],
+          result: finish(acc),
+          innerPragma: pragma(s.combiner === 'prod' ? '*' : '+'),
+        };
+      }
+      case 'max': case 'min': {
+        const vt = valueType(t);
+        const init = reduceInit(s.combiner, t);
+        const max = s.combiner === 'max';
+        if (float || t === 'f16' || t === 'bf16') {
+          return {
+            init: [`${vt} ${acc} = ${init};`],
+            step: ([v]) => [`${acc} = aic::${max ? 'fmax_nan' : 'fmin_nan'}(${acc}, ${v!});`],
+            result: acc,
+            innerPragma: pragma(max ? 'aic_max' : 'aic_min'),
+          };
+        }
+        if (t === 'bool') {
+          return {
+            init: [`bool ${acc} = ${init};`],
+            step: ([v]) => [`${acc} = ${max ? `${acc} || ${v!}` : `${acc} && ${v!}`};`],
+            result: acc,
+            innerPragma: pragma(max ? '||' : '&&'),
+          };
+        }
+        return {
+          init: [`${vt} ${acc} = ${init};`],
+          step: ([v]) => [`${acc} = ${v!} ${max ? '>' : '<'} ${acc} ? ${v!} : ${acc};`],
+          result: acc,
+          innerPragma: pragma(max ? 'max' : 'min'),
+        };
+      }
+      case 'argmax': case 'argmin': {
+        if (s.axes.length !== 1) fail('E_VERIFY', `kernel ${this.kernel.name}: ${s.combiner} folds exactly one axis`);
+        const bv = `bv${s.id}`;
+        const first = `f${s.id}`;
+        const better = s.combiner === 'argmax' ? '>' : '<';
+        checkDType(opType, s.combiner);
+        return {
+          init: [`index_t ${acc} = 0;`, `${valueType(opType)} ${bv} = ${zero(opType)};`, `bool ${first} = true;`],
+          step: ([v], pos) => [
+            `if (${first}) { ${bv} = ${v!}; ${acc} = ${pos}; ${first} = false; }`,
+            `else if (${bv} == ${bv} && (${v!} != ${v!} || ${v!} ${better} ${bv}${s.selectLast ? ` || ${v!} == ${bv}` : ''})) { ${bv} = ${v!}; ${acc} = ${pos}; }`,
+          ],
+          result: `static_cast<${elementType(t)}>(${acc})`,
+        };
+      }
+    }
+  }
+}
+
+/** The identity of max/min over none (REDUCE_ROWS in src/ir/prims/reduce.ts). */
+function reduceInit(combiner: 'max' | 'min', t: DType): string {
+  const max = combiner === 'max';
+  if (isFloat(t)) return literal(t === 'f64' ? 'f64' : 'f32', max ? -Infinity : Infinity);
+  if (t === 'bool') return max ? 'false' : 'true';
+  const ty = elementType(t);
+  return `std::numeric_limits<${ty}>::${max ? 'lowest' : 'max'}()`;
+}

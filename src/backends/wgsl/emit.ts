@@ -1,0 +1,81 @@
+// A Program as a WGSL artifact: one compute shader per loop kernel, the JSON plan (segments, where every
+// tensor lives, each kernel's bindings and dispatch), and the weights as the GPU's words. Kernels that are
+// not loop nests (extern: scatter, If/Loop/Scan, TopK, NonZero, Unique) are refused by name.
+import { fail } from '../../ir/error.js';
+import type { Tensor } from '../../ir/tensor.js';
+import type { LoopKernel } from '../../kernel/kernel.js';
+import { bufferMap, type Program } from '../../kernel/program.js';
+import { planLayout, type Layout } from './layout.js';
+import { renderGemm } from './matmul.js';
+import { renderKernel, type KernelShader, type RenderContext } from './render.js';
+import { WgslModel, type HostArray, type WgslPlan } from './runtime.js';
+
+export interface WgslArtifact {
+  readonly plan: WgslPlan;
+  /** Shader source by file name (`k0.wgsl`). */
+  readonly shaders: ReadonlyMap<string, string>;
+  /** weights.bin: the weight segments one after another. */
+  readonly weights: Uint8Array;
+  readonly layout: Layout;
+}
+
+export interface WgslEmitOptions {
+  /** Render GEMM kernels with workgroup tiles (default true). */
+  readonly tiledMatmul?: boolean;
+}
+
+export function emitWgsl(p: Program, opts: WgslEmitOptions = {}): WgslArtifact {
+  for (const k of p.kernels) {
+    if (k.kind === 'extern') {
+      const op = k.graph.nodes[0]?.op ?? k.graph.name;
+      fail('E_UNSUPPORTED', `wgsl: kernel ${k.name} runs ${op} (${k.note ?? 'an extern kernel'}), which is not a loop nest; the WGSL backend cannot run it yet`);
+    }
+  }
+  const layout = planLayout(p);
+  const ctx: RenderContext = { buffers: bufferMap(p), layout, checks: [] };
+  const shaders = new Map<string, string>();
+  const kernels: WgslPlan['kernels'][number][] = [];
+  for (const k of p.kernels as LoopKernel[]) {
+    if (k.body.length === 0) continue; // an empty result: nothing to compute
+    const s: KernelShader = (opts.tiledMatmul ?? true ? renderGemm(k, ctx) : undefined) ?? renderKernel(k, ctx);
+    if (s.dispatch.count === 0) continue;
+    const file = `${k.name}.wgsl`;
+    shaders.set(file, s.code);
+    kernels.push({
+      name: k.name,
+      ...(k.note !== undefined ? { note: k.note } : {}),
+      file,
+      bindings: s.bindings,
+      dispatch: s.dispatch,
+      ...(s.workgroupSize !== undefined ? { workgroupSize: s.workgroupSize } : {}),
+    });
+  }
+  const weightSegments = layout.segments.filter((s) => s.role === 'weights');
+  const weightsBytes = weightSegments.reduce((n, s) => Math.max(n, (s.binOffset ?? 0) + s.words * 4), 0);
+  const weights = new Uint8Array(weightsBytes);
+  for (const b of p.buffers) {
+    if (b.role !== 'weight') continue;
+    const place = layout.placement.get(b.name)!;
+    const seg = weightSegments.find((s) => s.name === place.segment)!;
+    const words = WgslModel.toWords(b.dtype, (b.data as Tensor).data as HostArray);
+    weights.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength), (seg.binOffset ?? 0) + place.offset * 4);
+  }
+  const plan: WgslPlan = {
+    format: 'aic-wgsl/1',
+    name: p.name,
+    segments: layout.segments.map((s) => ({ name: s.name, role: s.role, words: s.words, ...(s.binOffset !== undefined ? { binOffset: s.binOffset } : {}) })),
+    buffers: p.buffers.map((b) => {
+      const place = layout.placement.get(b.name)!;
+      return {
+        name: b.name, dtype: b.dtype, shape: b.shape as number[], role: b.role, ...(b.label !== undefined ? { label: b.label } : {}),
+        segment: place.segment, offset: place.offset, elements: place.elements,
+      };
+    }),
+    inputs: p.inputs,
+    outputs: p.outputs,
+    kernels,
+    checks: ctx.checks,
+    weightsBytes,
+  };
+  return { plan, shaders, weights, layout };
+}
