@@ -9,6 +9,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerOps } from './commands/ops.js';
 import { registerCompile } from './commands/compile.js';
 import { registerRun } from './commands/run.js';
+import { registerBench } from './commands/bench.js';
 import { loadPlugins } from './plugins.js';
 import { CliContext, formatError, processIo, type Io } from './output.js';
 import { isAicError } from '../ir/error.js';
@@ -16,7 +17,7 @@ import { isAicError } from '../ir/error.js';
 /** A command registers itself on the program; keep heavy imports inside its action so `aic --help` stays fast. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: readonly RegisterCommand[] = [registerInspect, registerOps, registerRun, registerTest, registerConformance, registerVerify, registerCompile];
+const COMMANDS: readonly RegisterCommand[] = [registerInspect, registerOps, registerRun, registerTest, registerConformance, registerVerify, registerCompile, registerBench];
 
 /** Exit codes from CLI.md. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

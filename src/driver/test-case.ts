@@ -5,11 +5,12 @@ import { basename, dirname, join } from 'node:path';
 import { AicError, fail, type ErrorCode } from '../ir/error.js';
 import { Tensor } from '../ir/tensor.js';
 import { numel } from '../ir/shape.js';
-import { readTensorProto } from '../runtime/tensor-proto.js';
+import { readOptionalProto, readSequenceProto, readTensorProto } from '../runtime/tensor-proto.js';
+import type { TypeProto } from '../frontend/onnx/proto.js';
 import { readNpy } from '../runtime/npy.js';
 import { compareTensors, type Comparison } from '../runtime/compare.js';
 import { externalDataReader } from './model-file.js';
-import { loadModelProto } from '../frontend/onnx/decode.js';
+import { loadModelProto } from './model-file.js';
 import { importModel } from '../frontend/onnx/import.js';
 import { compileForTarget } from './targets.js';
 
@@ -161,14 +162,38 @@ export function readDataSet(set: string, declared: readonly string[]): Map<strin
   return inputs;
 }
 
-function expectedOutputs(tc: TestCase, set: string, count: number): Tensor[] {
-  if (tc.light) return [readTensorFile(tc.light.expected)];
-  const out: Tensor[] = [];
-  for (let k = 0; k < count; k++) {
+/** A .pb file holding a value of an ONNX type: a TensorProto, or for a sequence or an optional a
+ * SequenceProto or an OptionalProto (contents: tensors, or null for an empty optional). */
+function readValueFile(path: string, type: TypeProto | null | undefined): Tensor | Tensor[] | null {
+  if (type?.sequenceType) return readSequenceProto(readFileSync(path), path).tensors;
+  if (type?.optionalType) return readOptionalProto(readFileSync(path), path).value;
+  return readTensorFile(path);
+}
+
+/** Expected outputs, one list per ONNX output: a tensor, a sequence's tensors, an optional's content. */
+function expectedOutputs(tc: TestCase, set: string, types: readonly (TypeProto | null)[]): Tensor[][] {
+  if (tc.light) return [[readTensorFile(tc.light.expected)]];
+  return types.map((type, k) => {
     const file = join(set, `output_${k}.pb`);
     if (!existsSync(file)) fail('E_IO', `${set}: output_${k}.pb is missing`);
-    out.push(readTensorFile(file));
-  }
+    const v = readValueFile(file, type);
+    return v === null ? [] : Array.isArray(v) ? v : [v];
+  });
+}
+
+/** Sequence and optional inputs of a data set (their files are SequenceProto / OptionalProto); their
+ * tensors also go into `feed` under the graph input names the importer gives them (ImportOptions.structuredInput). */
+function structuredInputs(set: string, declared: readonly { name: string; type: TypeProto | null }[], feed: Map<string, Tensor>): Map<string, Tensor | Tensor[] | null> {
+  const out = new Map<string, Tensor | Tensor[] | null>();
+  declared.forEach(({ name, type }, k) => {
+    if (type?.tensorType || !(type?.sequenceType || type?.optionalType)) return;
+    const file = join(set, `input_${k}.pb`);
+    if (!existsSync(file)) return;
+    const v = readValueFile(file, type);
+    out.set(name, v);
+    if (Array.isArray(v)) v.forEach((t, i) => feed.set(`${name}[${i}]`, t));
+    else if (v) feed.set(name, v);
+  });
   return out;
 }
 
@@ -190,16 +215,29 @@ export async function runCase(tc: TestCase, opts: RunOptions): Promise<CaseResul
       const shapes = new Map(declared.map((v) => [v.name, (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.value === 'dimValue' ? Number(d.dimValue) : 1))]));
       // Sequence and optional inputs are not tensors: leave their files unread (the import says why it stops).
       const inputs = dataSetInputs(tc, set, declared.map((v) => (v.type?.tensorType ? v.name : '')), (n) => shapes.get(n));
-      const model = importModel(proto, { where: tc.model, readExternal: externalDataReader(tc.model), specialize: (name) => inputs.get(name) });
+      const structured = tc.light ? new Map<string, Tensor | Tensor[] | null>() : structuredInputs(set, declared, inputs);
+      const model = importModel(proto, {
+        where: tc.model, readExternal: externalDataReader(tc.model), specialize: (name) => inputs.get(name), structuredInput: (name) => structured.get(name),
+      });
       const compiled = await compileForTarget(opts.target, model);
       note = compiled.note;
       const feed = model.graph.inputs.map((v) => inputs.get(v.name ?? '') ?? fail('E_IO', `${set}: no data for input '${v.name}'`));
       const actual = await compiled.run(feed);
-      const expected = expectedOutputs(tc, set, model.outputNames.length);
-      if (actual.length !== expected.length) fail('E_MISMATCH', `the model gives ${actual.length} outputs, the test expects ${expected.length}`);
+      const expected = expectedOutputs(tc, set, graph.output.map((o) => o.type));
+      // A sequence or optional output is several graph outputs (model.outputParts): compare it tensor by tensor.
+      const parts = model.outputParts;
+      if (parts.length !== expected.length) fail('E_MISMATCH', `the model gives ${parts.length} outputs, the test expects ${expected.length}`);
       const rtol = opts.rtol ?? tc.light?.rtol ?? caseTolerance(tc.name).rtol ?? 1e-3;
       const atol = opts.atol ?? tc.light?.atol ?? caseTolerance(tc.name).atol ?? 1e-7;
-      actual.forEach((a, k) => outputs.push({ index: k, name: model.outputNames[k] ?? `output_${k}`, comparison: compareTensors(a, expected[k]!, { rtol, atol }) }));
+      let at = 0;
+      parts.forEach((n, k) => {
+        const want = expected[k]!;
+        const name = model.outputNames[k] ?? `output_${k}`;
+        if (n !== want.length) fail('E_MISMATCH', `output ${k} '${name}' has ${n} tensors, the test expects ${want.length}`);
+        want.forEach((e, i) => outputs.push({ index: k, name: n === 1 && !graph.output[k]?.type?.sequenceType ? name : `${name}[${i}]`, comparison: compareTensors(actual[at + i]!, e, { rtol, atol }) }));
+        at += n;
+      });
+      if (at !== actual.length) fail('E_MISMATCH', `the model gives ${actual.length} tensors, the test expects ${at}`);
     }
     const bad = outputs.find((o) => !o.comparison.ok);
     const ms = performance.now() - start;

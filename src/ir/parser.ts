@@ -367,7 +367,9 @@ class Parser {
   private hexElements(t: Token, dtype: DType, n: number): Storage {
     const want = rawByteLength(dtype, n) * 2;
     if (t.text.length !== want) this.fail(t, `expected ${want} hex digits for ${n} ${dtype} element(s), found ${t.text.length}`);
-    return fromRawBytes(dtype, Buffer.from(t.text, 'hex'), n);
+    const bytes = new Uint8Array(t.text.length / 2); // no Node Buffer: the parser runs in browsers
+    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(t.text.slice(2 * i, 2 * i + 2), 16);
+    return fromRawBytes(dtype, bytes, n);
   }
 
   end(): void {

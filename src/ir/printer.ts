@@ -210,5 +210,7 @@ function formatNarrowFloat(dt: DType, x: number): string {
  * widened to f32), sub-byte types packed. */
 function tensorHex(t: Tensor): string {
   const bytes = toRawBytes(t.dtype, t.data);
-  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
+  let hex = '';
+  for (const b of bytes) hex += b.toString(16).padStart(2, '0'); // no Node Buffer: the printer runs in browsers
+  return `0x${hex}`;
 }

@@ -531,7 +531,27 @@ class Simplifier {
       // (x % (d*m)) // d = (x // d) % m
       return this.mod(this.div(this.poly(atom.a), Poly.of(d)), Poly.of(atom.b.value / d));
     }
+    const split = this.splitBelow(r, d);
+    if (split) return this.div(split.x, Poly.of(d / split.k)); // (k*x + low) // (k*m) = x // m
     return Poly.atom({ kind: 'div', a: r.toExpr(), b: ix.c(d) });
+  }
+
+  /** r = k*x + low with k dividing d (k > 1) and 0 <= low < k, for the largest such k (a flattened index
+   * whose inner part is below the stride: (676*i1 + 26*i2 + i3) with i2 < 26, i3 < 26 is 676*i1 + low). */
+  private splitBelow(r: Poly, d: number): { k: number; x: Poly; low: Poly } | undefined {
+    const ks = [...new Set([...r.terms.values()].map((t) => Math.abs(t.coeff)))].filter((k) => k > 1 && d % k === 0).sort((a, b) => b - a);
+    for (const k of ks) {
+      const x = new Poly();
+      const low = new Poly();
+      for (const t of r.terms.values()) {
+        if (t.coeff % k === 0) x.addTerm(t.coeff / k, t.atoms);
+        else low.addTerm(t.coeff, t.atoms);
+      }
+      low.konst = r.konst;
+      const lr = this.range(low);
+      if (lr.lo >= 0 && lr.hi < k) return { k, x, low };
+    }
+    return undefined;
   }
 
   /** Floor modulo. */
@@ -582,6 +602,14 @@ class Simplifier {
     }
     const atom = r.soleAtom();
     if (atom?.kind === 'mod' && atom.b.kind === 'const' && atom.b.value % d === 0) return this.mod(this.poly(atom.a), Poly.of(d));
+    const split = this.splitBelow(r, d);
+    if (split) {
+      // (k*x + low) % (k*m) = k*(x % m) + low
+      const out = new Poly();
+      out.addPoly(this.mod(split.x, Poly.of(d / split.k)), split.k);
+      out.addPoly(split.low);
+      return out;
+    }
     return Poly.atom({ kind: 'mod', a: r.toExpr(), b: ix.c(d) });
   }
 

@@ -12,14 +12,19 @@ import { narrowing, roundToDType } from '../ir/numeric.js';
 import { BINARY_ROWS, REDUCE_ROWS, UNARY_ROWS, bitcastScalar, castScalar } from '../ir/prims/index.js';
 import { interpret } from '../runtime/interpreter.js';
 import { floorMod, rangeOf, type Extents, type IndexExpr } from './index-expr.js';
-import type { Axis, ExternKernel, LoopKernel, Stmt } from './kernel.js';
+import type { Axis, ExternKernel, Kernel, LoopKernel, Stmt } from './kernel.js';
 import { gemmF64, matchGemm, type GemmPattern } from './gemm.js';
 import { printKernel } from './printer.js';
 import type { Buffer, Program } from './program.js';
 
 /** Run a Program on inputs in the order of `p.inputs`. */
-export function runProgram(p: Program, inputs: readonly Tensor[]): Tensor[] {
-  return new ProgramRunner(p).run(inputs);
+export function runProgram(p: Program, inputs: readonly Tensor[], opts: ProgramRunOptions = {}): Tensor[] {
+  return new ProgramRunner(p).run(inputs, opts);
+}
+
+export interface ProgramRunOptions {
+  /** Called after each kernel with its wall time (profiling). */
+  onKernel?: (k: Kernel, ms: number) => void;
 }
 
 type KernelFn = (buffers: readonly Storage[], syms: readonly number[]) => void;
@@ -49,7 +54,7 @@ export class ProgramRunner {
     this.compiled = program.kernels.map((k) => (k.kind === 'extern' ? k : compileLoopKernel(k, this.buffers, this.symbols)));
   }
 
-  run(inputs: readonly Tensor[]): Tensor[] {
+  run(inputs: readonly Tensor[], opts: ProgramRunOptions = {}): Tensor[] {
     const p = this.program;
     if (inputs.length !== p.inputs.length) fail('E_RUNTIME', `program @${p.name} takes ${p.inputs.length} inputs, got ${inputs.length}`);
     const sizes = new Map<string, number>();
@@ -92,6 +97,7 @@ export class ProgramRunner {
       return s;
     };
     for (const c of this.compiled) {
+      const start = opts.onKernel ? performance.now() : 0;
       if ('fn' in c) {
         const bufs = c.buffers.map(get);
         const syms = this.symbols.map((s) => sizes.get(s) ?? 0);
@@ -105,6 +111,7 @@ export class ProgramRunner {
       } else {
         this.runExtern(c, get, resolve, bind, storage);
       }
+      opts.onKernel?.('fn' in c ? c.kernel : c, performance.now() - start);
     }
     return p.outputs.map((name) => {
       const b = this.buffers.get(name)!;

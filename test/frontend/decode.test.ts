@@ -7,9 +7,8 @@ import fc from 'fast-check';
 import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, test } from 'vitest';
 import { AicError } from '../../src/ir/error.js';
-import {
-  decodeModelProto, int64ToBigInt, int64ToNumber, loadModelProto,
-} from '../../src/frontend/onnx/decode.js';
+import { decodeModelProto, int64ToBigInt, int64ToNumber } from '../../src/frontend/onnx/decode.js';
+import { loadModelProto } from '../../src/driver/model-file.js';
 
 const { onnx } = onnxProto;
 const TESTS = fileURLToPath(new URL('../../../shared/onnx-tests/', import.meta.url));

@@ -91,6 +91,8 @@ describe('simplify: golden forms', () => {
     ['((i1 // 2) // 3)', '0'], // i1 < 5
     ['i2 - i2 + 3*i0 - i0', '2*i0'],
     ['(r0 + 3) // 3', 'r0 // 3 + 1'],
+    ['(20*r0 + 5*i2 + i1) // 40', 'r0 // 2'], // a group index: (stride*g_and_c + low) // (stride*c)
+    ['(20*r0 + 5*i2 + i1) % 40', 'i1 + 5*i2 + 20*(r0 % 2)'],
     ['(i0 + 3) // 3', '1'], // i0 < 3
   ];
   it.each(cases)('%s  →  %s', (input, want) => {

@@ -2,6 +2,8 @@
 // numbers bit for bit; the fusion counts the issue promises hold (softmax, layernorm, a 40-op pointwise
 // chain, gemm + bias + relu); a dot stays a GEMM-shaped kernel; refusals to fuse carry their reason.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import type { Graph, Value } from '../../src/ir/graph.js';
@@ -132,6 +134,24 @@ describe('fusion counts', () => {
     const { kernels, text } = scheduleAndRun(b.build(), [rand([4, 6])]);
     expect(kernels.length).toBe(1);
     expect(text).not.toMatch(/ temp /); // no buffer between the input and the output
+  });
+});
+
+describe('docs/KERNEL-IR.md', () => {
+  it('shows the Program the scheduler makes for its worked example', () => {
+    const b = new GraphBuilder('mlp');
+    const x = b.input('x', 'f32', [4, 16]);
+    const w = b.input('w', 'f32', [10, 16]);
+    const bias = b.input('b', 'f32', [10]);
+    const h = b.max(b.add(b.dot(x, w, { lhsContract: [1], rhsContract: [1] }), bias), b.scalar('f32', 0));
+    const e = b.exp(b.sub(h, b.reduce('max', h, [1], true)));
+    b.output(b.div(e, b.reduce('sum', e, [1], true)), 'y');
+    const text = printProgram(planMemory(scheduleGraph(b.build()).program).program);
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/KERNEL-IR.md', import.meta.url)), 'utf8');
+    const shown = /```\n(program @mlp[\s\S]*?\n)```/.exec(doc)![1]!;
+    // Value ids in labels depend on what was built before; compare the rest.
+    const strip = (t: string): string => t.replace(/"%\d+"/g, '"%_"').replace(/→ %\d+/g, '→ %_');
+    expect(strip(text)).toBe(strip(shown));
   });
 });
 

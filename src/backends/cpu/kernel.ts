@@ -22,7 +22,7 @@ import { rangeOf, refsOf, symsOf, type IndexExpr } from '../../kernel/index-expr
 import { allStmts, hasStages, kernelReads, kernelWrites, type Axis, type LoopKernel, type Stmt } from '../../kernel/kernel.js';
 import type { Buffer } from '../../kernel/program.js';
 import { KernelWriter, type LoopRole, type LoopStmt, type ReduceSpelling, type ReduceStmt } from '../kernel-writer.js';
-import { checkDType, cxxPrim, elementType, fromElement, indexAs, literal, toElement, valueType, zero } from './spelling.js';
+import { cast, checkDType, cxxPrim, elementType, fromElement, indexAs, isNarrowFloat, isSubByteInt, literal, rounder, toElement, valueType, zero } from './spelling.js';
 
 /** What a kernel function needs from the program around it. */
 export interface KernelContext {
@@ -260,7 +260,13 @@ export class CpuKernelWriter extends KernelWriter {
     const float = isFloat(t);
     const big = DTYPE_INFO[t].big;
     const wideInt = big ? 'std::uint64_t' : 'std::uint32_t';
-    const finish = (a: string): string => (t === 'f32' ? `static_cast<float>(${a})` : t === 'f16' ? `aic::rnd_f16(${a})` : t === 'bf16' ? `aic::rnd_bf16(${a})` : t === 'f64' ? a : `static_cast<${elementType(t)}>(${a})`);
+    const finish = (a: string): string => {
+      if (t === 'f32') return `static_cast<float>(${a})`;
+      if (t === 'f64') return a;
+      if (isNarrowFloat(t)) return `${rounder(t)}(${a})`;
+      if (isSubByteInt(t)) return cast('i64', t, `static_cast<std::int64_t>(${a})`);
+      return `static_cast<${elementType(t)}>(${a})`;
+    };
     switch (s.combiner) {
       case 'sum': case 'prod': case 'dot': {
         if (t === 'bool') fail('E_UNSUPPORTED', `cpu: reduce ${s.combiner} on bool`);
@@ -278,7 +284,7 @@ export class CpuKernelWriter extends KernelWriter {
         const vt = valueType(t);
         const init = reduceInit(s.combiner, t);
         const max = s.combiner === 'max';
-        if (float || t === 'f16' || t === 'bf16') {
+        if (float) {
           return {
             init: [`${vt} ${acc} = ${init};`],
             step: ([v]) => [`${acc} = aic::${max ? 'fmax_nan' : 'fmin_nan'}(${acc}, ${v!});`],
@@ -325,6 +331,11 @@ function reduceInit(combiner: 'max' | 'min', t: DType): string {
   const max = combiner === 'max';
   if (isFloat(t)) return literal(t === 'f64' ? 'f64' : 'f32', max ? -Infinity : Infinity);
   if (t === 'bool') return max ? 'false' : 'true';
+  if (isSubByteInt(t)) {
+    const bits = DTYPE_INFO[t].bits;
+    const signed = t.startsWith('i');
+    return literal(t, max ? (signed ? -(2 ** (bits - 1)) : 0) : (signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1));
+  }
   const ty = elementType(t);
   return `std::numeric_limits<${ty}>::${max ? 'lowest' : 'max'}()`;
 }

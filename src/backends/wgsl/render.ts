@@ -177,8 +177,8 @@ export class WgslKernelWriter extends KernelWriter {
     }
     axes.forEach((a, j) => {
       if (this.axes.has(a.name)) fail('E_VERIFY', `kernel ${this.kernel.name}: axis ${a.name} is defined twice`);
-      const q = strides[j] === 1 ? flat : `(${flat} / ${strides[j]}u)`;
-      const v = j === 0 ? q : `${q} % ${constExtent(a, this.kernel.name)}u`;
+      const q = strides[j] === 1 ? flat : `${flat} / ${strides[j]}u`;
+      const v = j === 0 ? q : `${strides[j] === 1 ? q : `(${q})`} % ${constExtent(a, this.kernel.name)}u`;
       this.emit(`let ${this.axisName(a.name)} = i32(${v});`);
       this.axes.set(a.name, a.extent);
     });

@@ -146,11 +146,14 @@ export class WgslModel {
     const invalid = await device.popErrorScope();
     if (oom || invalid) throw WgslModel.error(`creating buffers: ${(oom ?? invalid)!.message}`);
 
-    // Shaders: compile all, then report the first error with its kernel, line and source line.
+    // Shaders: compile all, then report the first error with its kernel, line and source line (the error
+    // scope keeps Dawn from also printing it).
+    device.pushErrorScope('validation');
     const modules = plan.kernels.map((k) => {
       const code = shaders(k.file);
       return { k, code, module: device.createShaderModule({ label: k.name, code }) };
     });
+    const moduleError = device.popErrorScope();
     for (const { k, code, module } of modules) {
       const info = await module.getCompilationInfo();
       const err = info.messages.find((m) => m.type === 'error');
@@ -161,6 +164,8 @@ export class WgslModel {
         throw e;
       }
     }
+    const invalidModule = await moduleError;
+    if (invalidModule) throw WgslModel.error(`shader modules: ${invalidModule.message}`);
     const compiled: Compiled[] = [];
     for (const { k, module } of modules) {
       device.pushErrorScope('validation');

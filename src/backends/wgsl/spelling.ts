@@ -98,8 +98,10 @@ export function literal(t: DType, v: number | bigint): string {
   if (isFloat(t)) {
     const x = Math.fround(Number(v));
     if (!Number.isFinite(x)) return `f32_from_bits(${hex(f32Bits(x))})`;
-    if (Object.is(x, -0) || Math.abs(x) < 2 ** -126) return `bitcast<f32>(${hex(f32Bits(x))})`;
+    if (Object.is(x, -0) || (x !== 0 && Math.abs(x) < 2 ** -126)) return `bitcast<f32>(${hex(f32Bits(x))})`;
     const s = f32Decimal(x);
+    // WGSL rejects a decimal past the largest f32 even when it rounds to it (3.4028235e38).
+    if (Math.abs(Number(s)) > 3.4028234663852886e38) return `bitcast<f32>(${hex(f32Bits(x))})`;
     return `${/[.eE]/.test(s) ? s : `${s}.0`}f`;
   }
   if (isWide(t)) {

@@ -11,7 +11,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--json', 'print the summary as one JSON document on stdout')
     .action(async (model: string, opts: { json?: boolean }) => {
       // Loaded here, not at the top, so that other commands and --help do not pay for the protobuf code.
-      const { loadModelProto } = await import('../../frontend/onnx/decode.js');
+      const { loadModelProto } = await import('../../driver/model-file.js');
       const { summarizeModel } = await import('../../frontend/onnx/summary.js');
       const summary = summarizeModel(loadModelProto(model), model);
       if (opts.json) ctx.printJson(summary);

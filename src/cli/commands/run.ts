@@ -24,7 +24,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const { AicError } = await import('../../ir/error.js');
       const { readNpy, writeNpy } = await import('../../runtime/npy.js');
       const { readTensorProto } = await import('../../runtime/tensor-proto.js');
-      const { loadModelProto } = await import('../../frontend/onnx/decode.js');
+      const { loadModelProto } = await import('../../driver/model-file.js');
       const { importModel } = await import('../../frontend/onnx/import.js');
       const { externalDataReader } = await import('../../driver/model-file.js');
       const { compileForTarget, targetCompiler } = await import('../../driver/targets.js');

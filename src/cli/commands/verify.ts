@@ -28,7 +28,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       const { loadModel } = await import('../../driver/model-file.js');
       const { readDataSet } = await import('../../driver/test-case.js');
       const { verifyModel, randomInputs } = await import('../../driver/verify.js');
-      const { loadModelProto } = await import('../../frontend/onnx/decode.js');
+      const { loadModelProto } = await import('../../driver/model-file.js');
 
       let given: Map<string, import('../../ir/tensor.js').Tensor> | undefined;
       if (opts.data !== undefined) {

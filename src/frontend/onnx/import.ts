@@ -14,7 +14,11 @@ import { DEFAULT_DOMAIN, findOnnxOp, irOpName } from './registry.js';
 import { ATTRIBUTE_TYPE, int64ToNumber, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TypeProto, type ValueInfoProto } from './proto.js';
 import { tensorFromProto, tensorFromSparse, type ExternalDataReader } from './tensor.js';
 import { lowerGraph } from './lower-graph.js';
+import { findResolver, flattenItem, isOpt, isSeq, tensorOnly, type Item, type ResolveContext, type Resolver } from './ops/sequence.js';
 import './ops/index.js';
+
+/** What names denote while importing: tensors, and sequences and optionals of known structure (ops/sequence.ts). */
+type Scope = Map<string, Item>;
 
 export interface ImportOptions {
   /** The model's file, for messages. */
@@ -24,6 +28,11 @@ export interface ImportOptions {
   /** Values of graph inputs, consulted only when a rule needs an input as a compile-time constant
    * (a Reshape's shape fed as a graph input); such inputs become constants of the compiled graph. */
   specialize?: (inputName: string) => Tensor | undefined;
+  /** Contents of graph inputs declared as sequences or optionals (a test's data): a sequence's tensors,
+   * an optional's content (a tensor, tensors, or null for none). Only their structure is fixed when compiling
+   * (a sequence's length and element types, an optional's presence): each element stays a run-time graph
+   * input, named `name[k]` for element k of a sequence and `name` for an optional tensor. */
+  structuredInput?: (inputName: string) => Tensor | Tensor[] | null | undefined;
 }
 
 export interface ImportedModel {
@@ -35,6 +44,9 @@ export interface ImportedModel {
   /** ONNX names of the graph inputs that remain inputs, and of the outputs, by position. */
   inputNames: string[];
   outputNames: string[];
+  /** How many graph outputs each ONNX output became: 1 for a tensor, a sequence's length, 0 or 1 for an
+   * optional tensor (graph.outputs lists them in order). */
+  outputParts: number[];
   /** Inputs folded in as constants through `specialize`. */
   specialized: string[];
   /** Nodes of the model's main graph. */
@@ -71,6 +83,7 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
     declaredInputs: graphProto.input.map((v) => v.name).filter((n) => !inits.has(n)),
     inputNames: graph.inputs.map((v) => v.name ?? ''),
     outputNames: graphProto.output.map((o) => o.name),
+    outputParts: imp.outputParts,
     specialized: imp.specialized,
     onnxNodes: graphProto.node.length,
   };
@@ -85,8 +98,9 @@ class SpecializeAndRetry extends Error {
 
 class Importer {
   readonly specialized: string[] = [];
+  readonly outputParts: number[] = [];
   /** Where each imported body came from, to import it again with other input types. */
-  private readonly bodySources = new WeakMap<Graph, { proto: GraphProto; scope: ReadonlyMap<string, Value> }>();
+  private readonly bodySources = new WeakMap<Graph, { proto: GraphProto; scope: ReadonlyMap<string, Item> }>();
   private symbolCount = 0;
 
   constructor(private readonly opsets: ReadonlyMap<string, number>, private readonly opts: ImportOptions,
@@ -98,11 +112,10 @@ class Importer {
   }
 
   /** `inputTypes`: for a body, the input types its node's operands imply (see OnnxOp.subgraphInputs). */
-  importGraph(gp: GraphProto, outer: ReadonlyMap<string, Value>, isMain: boolean, inputTypes?: readonly (TensorType | null)[]): Graph {
+  importGraph(gp: GraphProto, outer: ReadonlyMap<string, Item>, isMain: boolean, inputTypes?: readonly (TensorType | null)[]): Graph {
     const g = new Graph(gp.name || 'main');
     // Names visible here: the enclosing graphs' (captures), shadowed by this graph's own.
-    const values = new Map<string, Value>(outer);
-    const lookup = (name: string): Value | undefined => values.get(name);
+    const values: Scope = new Map(outer);
     const b = new GraphBuilder(g);
 
     const initNames = new Set(gp.initializer.map((t) => t.name));
@@ -116,6 +129,10 @@ class Importer {
     }
     for (const [i, vi] of gp.input.entries()) {
       if (initNames.has(vi.name)) continue; // IR < 4 lists initializers as inputs too
+      if (isMain && (vi.type?.sequenceType || vi.type?.optionalType)) {
+        values.set(vi.name, this.structuredInput(vi, g));
+        continue;
+      }
       const given = isMain && this.eager.has(vi.name) ? this.opts.specialize?.(vi.name) : undefined;
       if (given) {
         values.set(vi.name, named(b.const(given), vi.name));
@@ -127,23 +144,36 @@ class Importer {
       values.set(vi.name, v);
     }
 
-    for (const np of this.topoSort(gp, (n) => lookup(n) !== undefined)) {
+    for (const np of this.topoSort(gp, (n) => values.has(n))) {
       this.importNode(np, g, values, isMain);
     }
 
     for (const vi of gp.output) {
-      const v = lookup(vi.name) ?? fail('E_MODEL', `${this.where()}: graph output '${vi.name}' is never produced`);
-      g.outputs.push(v);
+      const x = values.get(vi.name) ?? fail('E_MODEL', `${this.where()}: graph output '${vi.name}' is never produced`);
+      // The main graph's sequence and optional outputs become their tensors (see ImportedModel.outputParts).
+      const vs = isMain ? flattenItem(x) : [tensorOnly(x, `${this.where()}: output '${vi.name}' of body '${gp.name}'`)];
+      g.outputs.push(...vs);
+      if (isMain) this.outputParts.push(vs.length);
     }
     return g;
   }
 
-  private importNode(np: NodeProto, g: Graph, values: Map<string, Value>, isMain: boolean): void {
-    const lookup = (name: string): Value | undefined => values.get(name);
+  private importNode(np: NodeProto, g: Graph, values: Scope, isMain: boolean): void {
+    const lookup = (name: string): Value | undefined => {
+      const x = values.get(name);
+      return x instanceof Value ? x : undefined;
+    };
     const domain = normDomain(np.domain);
     const opset = this.opsets.get(domain) ?? fail('E_MODEL', `${this.where()}: node "${np.name}" (${np.opType}) uses domain '${domain}', which the model does not import`);
     const origin = np.name || np.output.find((o) => o !== '') || np.opType;
     const describe = `${np.opType} (node "${origin}", domain ${domain || 'ai.onnx'}, opset ${opset})`;
+    // Sequences and optionals are resolved here (ops/sequence.ts); other ops take tensors only.
+    const items = np.input.map((name) => (name === '' ? null : values.get(name) ?? null));
+    const resolver = findResolver(domain, np.opType);
+    // (Resolvers exist for the default domain only.)
+    if (resolver && this.resolve(resolver, np, opset, origin, describe, items, g, values, isMain)) return;
+    const structured = np.input.find((_, i) => isSeq(items[i]) || isOpt(items[i]));
+    if (structured !== undefined) fail('E_UNSUPPORTED', `${this.where()}: ${describe} reads '${structured}', a sequence or an optional; aic resolves those only in the sequence ops and in an If or a Loop it can inline`);
     const rule = findOnnxOp(domain, np.opType, opset) ??
       fail('E_UNSUPPORTED', `${this.where()}: op ${describe} is not supported`, 'run `aic ops` for the supported ops and opset ranges');
     const opName = irOpName(domain, np.opType);
@@ -216,7 +246,7 @@ class Importer {
   }
 
   /** Turn a main-graph input into a constant with the value the caller provides. */
-  private specializeInput(v: Value, g: Graph, values: Map<string, Value>): Tensor | undefined {
+  private specializeInput(v: Value, g: Graph, values: Scope): Tensor | undefined {
     const name = v.name;
     if (!g.inputs.includes(v)) {
       // A value computed from graph inputs: if each of them has a value to offer, start again with them constant.
@@ -239,7 +269,7 @@ class Importer {
     return t;
   }
 
-  private attr(a: AttributeProto, scope: ReadonlyMap<string, Value>, describe: string, bodyTypes?: readonly (TensorType | null)[]): Attr {
+  private attr(a: AttributeProto, scope: ReadonlyMap<string, Item>, describe: string, bodyTypes?: readonly (TensorType | null)[]): Attr {
     const where = `${describe} attribute ${a.name}`;
     const text = (s: Uint8Array): string => new TextDecoder().decode(s);
     const int = (v: Parameters<typeof int64ToNumber>[0]): number => {
@@ -269,6 +299,86 @@ class Importer {
       default:
         return fail('E_UNSUPPORTED', `${this.where()}: ${where} has attribute type ${a.type}, which aic does not read`);
     }
+  }
+
+  /** Run a sequence resolver on a node; false when it leaves the node to its ordinary rule. */
+  private resolve(resolver: Resolver, np: NodeProto, opset: number, origin: string, describe: string,
+    items: readonly (Item | null)[], g: Graph, values: Scope, isMain: boolean): boolean {
+    const attrs: Record<string, Attr> = { opset: A.int(opset) };
+    const plain: number[] = [ATTRIBUTE_TYPE.GRAPH, ATTRIBUTE_TYPE.GRAPHS, ATTRIBUTE_TYPE.TYPE_PROTO, ATTRIBUTE_TYPE.TYPE_PROTOS];
+    for (const a of np.attribute) if (!plain.includes(a.type)) attrs[a.name] = this.attr(a, values, describe);
+    const body = (name: string): GraphProto =>
+      np.attribute.find((a) => a.name === name)?.g ?? fail('E_MODEL', `${this.where()}: ${describe} has no graph attribute ${name}`);
+    const where = (m: string): string => `${this.where()}: ${describe}: ${m}`;
+    const ctx: ResolveContext = {
+      node: new Node(irOpName(DEFAULT_DOMAIN, np.opType), [], [], attrs, origin),
+      opset,
+      items,
+      numOutputs: np.output.length,
+      b: new GraphBuilder(g, { fold: true, origin }),
+      constant: (i) => {
+        const v = items[i];
+        if (!(v instanceof Value)) return undefined;
+        return constantOf(v) ?? (isMain && this.opts.specialize ? this.specializeInput(v, g, values) : undefined);
+      },
+      inline: (name, args) => this.inlineBody(body(name), args, g, values, isMain),
+      structured: (name) => usesStructures(body(name), values),
+      fail: (m) => fail('E_TYPE', where(m)),
+      unsupported: (m) => fail('E_UNSUPPORTED', where(m)),
+    };
+    let results: (Item | null)[] | undefined;
+    try {
+      results = resolver(ctx);
+    } catch (e) {
+      if (e instanceof AicError) throw e.message.startsWith(this.where()) ? e : e.withContext(this.where());
+      throw e;
+    }
+    if (!results) return false;
+    np.output.forEach((name, i) => {
+      const x = results[i];
+      if (name === '') return;
+      if (!x) fail('E_UNSUPPORTED', where(`output ${i} cannot be produced`));
+      values.set(name, x instanceof Value ? named(x, name) : x);
+    });
+    return true;
+  }
+
+  /** Import a body's nodes into g itself, its inputs bound to `args` (a SequenceMap body per element, the
+   * taken branch of an If, one iteration of an unrolled Loop); returns what its outputs denote. */
+  private inlineBody(gp: GraphProto, args: readonly (Item | null)[], g: Graph, outer: Scope, isMain: boolean): Item[] {
+    const values: Scope = new Map(outer);
+    const b = new GraphBuilder(g);
+    for (const t of gp.initializer) values.set(t.name, b.const(this.tensor(() => tensorFromProto(t, this.opts.readExternal), `initializer '${t.name}'`)));
+    gp.input.forEach((vi, i) => {
+      const a = args[i] ?? fail('E_MODEL', `${this.where()}: body '${gp.name}' input '${vi.name}' is not given`);
+      values.set(vi.name, a);
+    });
+    for (const np of this.topoSort(gp, (n) => values.has(n))) this.importNode(np, g, values, isMain);
+    return gp.output.map((o) => values.get(o.name) ?? fail('E_MODEL', `${this.where()}: body output '${o.name}' is never produced`));
+  }
+
+  /** A main-graph input declared as a sequence or an optional, from the value the caller offers: a sequence
+   * of n tensors becomes n tensor inputs `name[k]`, typed as the offered tensors; an optional, its content
+   * (see ImportOptions.structuredInput). */
+  private structuredInput(vi: ValueInfoProto, g: Graph): Item {
+    const where = `${this.where()}: input '${vi.name}'`;
+    const given = this.opts.structuredInput?.(vi.name);
+    if (given === undefined) fail('E_UNSUPPORTED', `${where} is a sequence or an optional; aic compiles one only for given contents (their structure is fixed when compiling)`);
+    const elemType = (t: TypeProto | null | undefined): number | undefined =>
+      t?.tensorType ? t.tensorType.elemType : t?.sequenceType ? elemType(t.sequenceType.elemType) : t?.optionalType ? elemType(t.optionalType.elemType) : undefined;
+    const declared = elemType(vi.type);
+    const tensorInput = (t: Tensor, name: string): Value => {
+      if (declared !== undefined && dtypeFromOnnx(declared) !== t.dtype) fail('E_RUNTIME', `${where} holds ${onnxTypeName(declared)}, the value given is ${t.dtype}`);
+      const v = new Value({ dtype: t.dtype, shape: [...t.shape] }, name);
+      g.inputs.push(v);
+      return v;
+    };
+    const seq = (ts: Tensor[]): Item => ({ seq: ts.map((t, k) => tensorInput(t, `${vi.name}[${k}]`)) });
+    const isSeqType = (t: TypeProto | null | undefined): boolean => !!(t?.sequenceType || t?.optionalType?.elemType?.sequenceType);
+    if (vi.type?.sequenceType) return Array.isArray(given) ? seq(given) : fail('E_RUNTIME', `${where} is a sequence, the value given is not`);
+    if (given === null) return { opt: null };
+    if (isSeqType(vi.type) !== Array.isArray(given)) fail('E_RUNTIME', `${where}: the value given does not match the optional's type`);
+    return { opt: Array.isArray(given) ? seq(given) as { seq: Value[] } : tensorInput(given, vi.name) };
   }
 
   /** `body` imported again with other input types, when they differ from those it has (see importNode). */
@@ -398,6 +508,18 @@ function capturedNames(g: GraphProto): string[] {
   for (const o of g.output) if (!local.has(o.name)) out.push(o.name);
   return out;
 }
+
+/** Whether a body declares or yields a sequence or an optional, or reads one from `scope`. */
+function usesStructures(gp: GraphProto, scope: ReadonlyMap<string, Item>): boolean {
+  const structured = (t: TypeProto | null): boolean => !!(t?.sequenceType || t?.optionalType);
+  if ([...gp.input, ...gp.output].some((vi) => structured(vi.type))) return true;
+  if (gp.node.some((n) => SEQUENCE_OP.test(n.opType))) return true;
+  return capturedNames(gp).some((n) => {
+    const x = scope.get(n);
+    return isSeq(x) || isOpt(x);
+  });
+}
+const SEQUENCE_OP = /^(Sequence|SplitToSequence$|ConcatFromSequence$|Optional)/;
 
 function named(v: Value, name: string): Value {
   if (v.name === undefined) v.name = name;

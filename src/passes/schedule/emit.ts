@@ -22,6 +22,7 @@ import {
 } from '../../kernel/index-expr.js';
 import { renumber, type Axis, type Combiner, type Expr, type LoopKernel, type Stmt } from '../../kernel/kernel.js';
 import type { FusionPlan, Role } from './plan.js';
+import { splitAxes } from './split-axes.js';
 
 /** The emitter cannot fuse `value` into this kernel after all: materialize it and try again. Thrown and
  * caught inside the scheduler only (not an Error: no stack trace to capture). */
@@ -65,7 +66,6 @@ class KernelEmitter {
   private readonly varLevel = new Map<string, number>();
   private readonly axisExtent = new Map<string, IndexExpr>();
   private readonly refLevel = new Map<number, number>();
-  private readonly refType = new Map<number, DType>();
   /** Reduction inlined here → the index it was read at. */
   private readonly stages = new Map<Value, string>();
   /** Reduce statement id → the value it computes (to check one-to-one-ness). */
@@ -124,7 +124,7 @@ class KernelEmitter {
         throw new EmitFailure(s, 'graph output the kernel that reads it cannot store once per element');
       }
     }
-    return { kind: 'loop', name: this.name, domain: outer, body: renumber(body), note };
+    return splitAxes({ kind: 'loop', name: this.name, domain: outer, body: renumber(body), note });
   }
 
   // ---- placing statements ----
@@ -183,7 +183,6 @@ class KernelEmitter {
     scope.stmts.push({ kind: 'let', id, dtype, expr });
     scope.memo.set(key, id);
     this.refLevel.set(id, level);
-    this.refType.set(id, dtype);
     return id;
   }
 
@@ -443,7 +442,6 @@ class KernelEmitter {
     const stmt: Reduce = { kind: 'reduce', id, dtype: v.dtype, combiner, axes, body: scope.stmts, operands, ...(selectLast ? { selectLast } : {}) };
     this.push(level, stmt);
     this.refLevel.set(id, level);
-    this.refType.set(id, v.dtype);
     this.stageValue.set(id, v);
     const named = new Set<string>();
     for (const e of idx) for (const x of varsOf(e)) named.add(x);

@@ -16,6 +16,8 @@
 //     loop (i1 < 8) { … %9 = div f32 %8, %2; store @out0[8*i0 + i1] = %9 }
 //   }
 import { fail } from '../../ir/error.js';
+import { dimProduct } from '../../ir/dim-expr.js';
+import type { Dim } from '../../ir/shape.js';
 import { Graph, Node, Value } from '../../ir/graph.js';
 import { kernelReads, type Kernel, type Stmt } from '../../kernel/kernel.js';
 import type { Buffer, Program } from '../../kernel/program.js';
@@ -85,13 +87,8 @@ function epilogueEnd(plan: FusionPlan, v: Value): Value {
   }
 }
 
-function sameSize(a: readonly (number | string)[], b: readonly (number | string)[]): boolean {
-  const n = (s: readonly (number | string)[]): string => {
-    const dims = s.filter((d) => d !== 1).map(String);
-    return dims.every((d) => /^\d+$/.test(d)) ? String(dims.reduce((p, d) => p * Number(d), 1)) : dims.join('*');
-  };
-  return n(a) === n(b);
-}
+/** Equal element counts (dims are numbers or polynomials of symbols in canonical form). */
+const sameSize = (a: readonly Dim[], b: readonly Dim[]): boolean => String(dimProduct(a)) === String(dimProduct(b));
 
 class ProgramBuilder {
   /** Buffers by value; names are provisional (`v<id>`) until the Program is assembled. */

@@ -13,6 +13,9 @@
 //     epilogue fusion); read by several kernels, it gets its own;
 //   - a pointwise value is recomputed in every kernel that reads it when that is cheap (cost <= CHEAP_COST),
 //     else materialized; the same for a costly one read under a broadcast (recomputed once per copy);
+//   - a graph output that other ops read is stored by the one kernel that reads it (a side output:
+//     LayerNormalization's mean and inverse deviation beside its result), when that kernel computes each of
+//     its elements once;
 //   - what the kernel emitter finds it cannot fuse after all (a reduction read at several indices, or nested
 //     in another reduction) comes back as `forced` and is materialized on the next round.
 import type { Graph, Node, Value } from '../../ir/graph.js';

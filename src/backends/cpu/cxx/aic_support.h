@@ -250,3 +250,109 @@ inline int max_threads() {
 #pragma omp declare reduction(aic_max : double : omp_out = aic::fmax_nan(omp_out, omp_in)) initializer(omp_priv = -std::numeric_limits<double>::infinity())
 #pragma omp declare reduction(aic_min : double : omp_out = aic::fmin_nan(omp_out, omp_in)) initializer(omp_priv = std::numeric_limits<double>::infinity())
 #endif
+
+// ---- the narrow formats: float8, float4, e8m0 (held as float values), int4/int2 (held wrapped) ----
+// Elements are one per byte: the format's bit pattern (ints: the low bits of their two's complement).
+
+namespace aic {
+
+struct SmallFloat {
+  int exp, mant, bias;
+  int overflow;  // 0: inf, 1: NaN, 2: saturate
+  bool uz;       // NaN is 0x80 and there is no -0
+  bool fn;       // the all-ones pattern is NaN, the rest of the top binade finite
+  double max;
+};
+constexpr SmallFloat kF8E4M3FN{4, 3, 7, 1, false, true, 448.0};
+constexpr SmallFloat kF8E4M3FNUZ{4, 3, 8, 1, true, false, 240.0};
+constexpr SmallFloat kF8E5M2{5, 2, 15, 0, false, false, 57344.0};
+constexpr SmallFloat kF8E5M2FNUZ{5, 2, 16, 1, true, false, 57344.0};
+constexpr SmallFloat kF4E2M1{2, 1, 1, 2, false, false, 6.0};
+
+/// floor(log2(a)) for a finite a > 0.
+inline int binade(double a) {
+  int e;
+  std::frexp(a, &e);
+  return e - 1;
+}
+
+/// x rounded to the nearest value of a small float format (ties to even), in one step from the double.
+inline float small_round(const SmallFloat& f, double x) {
+  if (x != x) return f.overflow == 2 ? -0.0f : std::numeric_limits<float>::quiet_NaN();
+  const double a = std::fabs(x);
+  const bool neg = std::signbit(x);
+  double r;
+  if (std::isinf(a)) r = a;
+  else if (a == 0) r = 0;
+  else {
+    const int e = std::max(binade(a), 1 - f.bias);
+    const double q = std::ldexp(1.0, e - f.mant);
+    r = std::nearbyint(a / q) * q;
+  }
+  if (r > f.max) {
+    if (f.overflow == 1) return std::numeric_limits<float>::quiet_NaN();
+    r = f.overflow == 0 ? std::numeric_limits<double>::infinity() : f.max;
+  }
+  if (r == 0 && f.uz) return 0.0f;
+  return static_cast<float>(neg ? -r : r);
+}
+
+inline std::uint8_t small_bits(const SmallFloat& f, float x) {
+  const float v = small_round(f, x);
+  const int width = f.exp + f.mant + 1;
+  if (v != v) return f.uz ? 0x80 : static_cast<std::uint8_t>((1 << (width - 1)) - 1);
+  const unsigned s = std::signbit(v) ? 1u << (width - 1) : 0u;
+  const double a = std::fabs(static_cast<double>(v));
+  if (std::isinf(a)) return static_cast<std::uint8_t>(s | (((1u << f.exp) - 1u) << f.mant));
+  if (a == 0) return static_cast<std::uint8_t>(s);
+  const int e = std::max(binade(a), 1 - f.bias);
+  const unsigned m = static_cast<unsigned>(std::ldexp(a, f.mant - e));
+  const unsigned biased = a < std::ldexp(1.0, 1 - f.bias) ? 0u : static_cast<unsigned>(e + f.bias);
+  return static_cast<std::uint8_t>(s | (biased << f.mant) | (m & ((1u << f.mant) - 1u)));
+}
+
+inline float small_value(const SmallFloat& f, std::uint8_t bits) {
+  const int width = f.exp + f.mant + 1;
+  const unsigned b = bits & ((1u << width) - 1u);
+  const unsigned sign = 1u << (width - 1);
+  if (f.uz && b == sign) return std::numeric_limits<float>::quiet_NaN();
+  const unsigned e = (b >> f.mant) & ((1u << f.exp) - 1u);
+  const unsigned m = b & ((1u << f.mant) - 1u);
+  const unsigned top = (1u << f.exp) - 1u;
+  if (e == top && f.overflow == 0) return m == 0 ? ((b & sign) ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity()) : std::numeric_limits<float>::quiet_NaN();
+  if (e == top && f.fn && m == (1u << f.mant) - 1u) return std::numeric_limits<float>::quiet_NaN();
+  const double a = e == 0 ? std::ldexp(static_cast<double>(m), 1 - f.bias - f.mant) : std::ldexp(1.0 + std::ldexp(static_cast<double>(m), -f.mant), static_cast<int>(e) - f.bias);
+  return static_cast<float>((b & sign) ? -a : a);
+}
+
+/// E8M0: the power of two at or above |x|, saturating at 2^127 and 2^-127; NaN stays NaN.
+inline float e8m0_round(double x) {
+  if (x != x) return std::numeric_limits<float>::quiet_NaN();
+  const double a = std::fabs(x);
+  if (std::isinf(a) || a > std::ldexp(1.0, 127)) return static_cast<float>(std::ldexp(1.0, 127));
+  if (a <= std::ldexp(1.0, -127)) return static_cast<float>(std::ldexp(1.0, -127));
+  const int e = binade(a);
+  return static_cast<float>(std::ldexp(1.0, a == std::ldexp(1.0, e) ? e : e + 1));
+}
+inline std::uint8_t e8m0_bits(float x) {
+  const float v = e8m0_round(x);
+  return v != v ? 0xff : static_cast<std::uint8_t>(binade(v) + 127);
+}
+inline float e8m0_value(std::uint8_t b) { return b == 0xff ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(std::ldexp(1.0, int(b) - 127)); }
+
+inline float rnd_f8e4m3fn(double x) { return small_round(kF8E4M3FN, x); }
+inline float rnd_f8e4m3fnuz(double x) { return small_round(kF8E4M3FNUZ, x); }
+inline float rnd_f8e5m2(double x) { return small_round(kF8E5M2, x); }
+inline float rnd_f8e5m2fnuz(double x) { return small_round(kF8E5M2FNUZ, x); }
+inline float rnd_f4e2m1(double x) { return small_round(kF4E2M1, x); }
+inline float rnd_f8e8m0(double x) { return e8m0_round(x); }
+
+/// Wrap an int to `bits` (two's complement for signed): int4, uint4, int2, uint2.
+template <int BITS, bool SIGNED>
+inline std::conditional_t<SIGNED, std::int8_t, std::uint8_t> wrap_bits(std::int64_t x) {
+  const std::uint32_t u = static_cast<std::uint32_t>(x) & ((1u << BITS) - 1u);
+  if constexpr (SIGNED) return static_cast<std::int8_t>((u & (1u << (BITS - 1))) ? static_cast<std::int32_t>(u) - (1 << BITS) : static_cast<std::int32_t>(u));
+  else return static_cast<std::uint8_t>(u);
+}
+
+}  // namespace aic

@@ -7,7 +7,12 @@
 // are written as DIR/output_K.npy (default: a summary is printed). With --runs, the model runs W times to
 // warm up, then R times, each timed, and the last line of stdout is
 //   {"runs": R, "threads": T, "medianMs": ..., "minMs": ..., "meanMs": ...}
+//
+// Several models can share one executable (aic's tests do): define AIC_RUNNER_NO_MAIN, include the models'
+// headers, declare AIC_RUNNER_API(prefix) for each and call aic_runner::run_main<Api_prefix>(argc, argv).
+#ifndef AIC_RUNNER_NO_MAIN
 #include "model.h"
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -27,14 +32,25 @@
 #include <omp.h>
 #endif
 
-#ifndef AIC_PREFIX
-#define AIC_PREFIX aic_model
-#endif
-#define AIC_CAT2(a, b) a##_##b
-#define AIC_CAT(a, b) AIC_CAT2(a, b)
-#define AIC_FN(name) AIC_CAT(AIC_PREFIX, name)
+// The C ABI of the model with prefix P as a type (the functions are static members).
+#define AIC_RUNNER_API2(P)                                                                          \
+  struct Api_##P {                                                                                  \
+    using Model = P##_t;                                                                            \
+    static int num_inputs() { return P##_num_inputs(); }                                            \
+    static int num_outputs() { return P##_num_outputs(); }                                          \
+    static const aic_tensor_info* input_info(int i) { return P##_input_info(i); }                   \
+    static const aic_tensor_info* output_info(int k) { return P##_output_info(k); }                 \
+    static Model* create(const char* w, void* ws) { return P##_create(w, ws); }                     \
+    static void destroy(Model* m) { P##_destroy(m); }                                               \
+    static void set_threads(Model* m, int t) { P##_set_threads(m, t); }                            \
+    static int bind(Model* m, const int64_t* const* s) { return P##_bind(m, s); }                   \
+    static int output_shape(const Model* m, int k, int64_t* d) { return P##_output_shape(m, k, d); } \
+    static int run(Model* m, const void* const* i, void* const* o) { return P##_run(m, i, o); }     \
+    static const char* last_error(const Model* m) { return P##_last_error(m); }                     \
+  };
+#define AIC_RUNNER_API(P) AIC_RUNNER_API2(P)
 
-namespace {
+namespace aic_runner {
 
 struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -45,13 +61,17 @@ struct DTypeInfo {
   const char* name;
   const char* descr;
   int bytes;
+  int bits;  // of the format: below 8, ONNX raw data packs several to a byte
 };
 
 const DTypeInfo kTypes[] = {
-    {AIC_F32, "f32", "<f4", 4}, {AIC_F64, "f64", "<f8", 8},  {AIC_F16, "f16", "<f2", 2},  {AIC_BF16, "bf16", "<V2", 2},
-    {AIC_I8, "i8", "|i1", 1},   {AIC_I16, "i16", "<i2", 2},  {AIC_I32, "i32", "<i4", 4},  {AIC_I64, "i64", "<i8", 8},
-    {AIC_U8, "u8", "|u1", 1},   {AIC_U16, "u16", "<u2", 2},  {AIC_U32, "u32", "<u4", 4},  {AIC_U64, "u64", "<u8", 8},
-    {AIC_BOOL, "bool", "|b1", 1},
+    {AIC_F32, "f32", "<f4", 4, 32},   {AIC_F64, "f64", "<f8", 8, 64},   {AIC_F16, "f16", "<f2", 2, 16},  {AIC_BF16, "bf16", "<V2", 2, 16},
+    {AIC_I8, "i8", "|i1", 1, 8},      {AIC_I16, "i16", "<i2", 2, 16},   {AIC_I32, "i32", "<i4", 4, 32},  {AIC_I64, "i64", "<i8", 8, 64},
+    {AIC_U8, "u8", "|u1", 1, 8},      {AIC_U16, "u16", "<u2", 2, 16},   {AIC_U32, "u32", "<u4", 4, 32},  {AIC_U64, "u64", "<u8", 8, 64},
+    {AIC_BOOL, "bool", "|b1", 1, 8},
+    {AIC_F8E4M3FN, "f8e4m3fn", "|V1", 1, 8}, {AIC_F8E4M3FNUZ, "f8e4m3fnuz", "|V1", 1, 8}, {AIC_F8E5M2, "f8e5m2", "|V1", 1, 8},
+    {AIC_F8E5M2FNUZ, "f8e5m2fnuz", "|V1", 1, 8}, {AIC_F8E8M0, "f8e8m0", "|V1", 1, 8}, {AIC_F4E2M1, "f4e2m1", "|V1", 1, 4},
+    {AIC_U4, "u4", "|V1", 1, 4}, {AIC_I4, "i4", "|V1", 1, 4}, {AIC_U2, "u2", "|V1", 1, 2}, {AIC_I2, "i2", "|V1", 1, 2},
 };
 
 const DTypeInfo& type_of(int code) {
@@ -220,6 +240,14 @@ Tensor read_pb(const std::string& path, const std::string& bytes, int want_dtype
   const DTypeInfo& ti = type_of(dtype);
   const std::size_t n = static_cast<std::size_t>(numel(t.shape));
   t.data.resize(n * ti.bytes);
+  if (have_raw && ti.bits < 8) {
+    // Sub-byte formats: packed low bits first; unpack one to a byte.
+    const int per = 8 / ti.bits;
+    if (raw.size() != (n + static_cast<std::size_t>(per) - 1) / static_cast<std::size_t>(per)) throw Error(path + ": raw_data has the wrong length");
+    for (std::size_t i = 0; i < n; ++i)
+      t.data[i] = static_cast<unsigned char>((static_cast<unsigned char>(raw[i / static_cast<std::size_t>(per)]) >> ((i % static_cast<std::size_t>(per)) * static_cast<std::size_t>(ti.bits))) & ((1u << ti.bits) - 1u));
+    return t;
+  }
   if (have_raw) {
     if (raw.size() != t.data.size()) throw Error(path + ": raw_data has " + std::to_string(raw.size()) + " bytes, the shape needs " + std::to_string(t.data.size()));
     std::memcpy(t.data.data(), raw.data(), raw.size());
@@ -232,6 +260,12 @@ Tensor read_pb(const std::string& path, const std::string& bytes, int want_dtype
   } else if (dtype == AIC_F64) {
     if (doubles.size() != n) throw Error(path + ": double_data has the wrong length");
     std::memcpy(d, doubles.data(), n * 8);
+  } else if (ti.bits < 8) {
+    // int32_data packs sub-byte formats too (one int32 per byte of packed data)
+    const int per = 8 / ti.bits;
+    if (ints.size() != (n + static_cast<std::size_t>(per) - 1) / static_cast<std::size_t>(per)) throw Error(path + ": int32_data has the wrong length");
+    for (std::size_t i = 0; i < n; ++i)
+      d[i] = static_cast<unsigned char>((ints[i / static_cast<std::size_t>(per)] >> ((i % static_cast<std::size_t>(per)) * static_cast<std::size_t>(ti.bits))) & ((1u << ti.bits) - 1u));
   } else {
     if (ints.size() != n) throw Error(path + ": the int data has the wrong length");
     for (std::size_t i = 0; i < n; ++i) std::memcpy(d + i * ti.bytes, &ints[i], static_cast<std::size_t>(ti.bytes));  // little-endian
@@ -284,9 +318,8 @@ double element(const Tensor& t, std::size_t i) {
   std::exit(2);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+template <class A>
+int run_main(int argc, char** argv) {
   std::string weights = "weights.bin", out_dir;
   int threads = 0, runs = 0, warmup = 3;
   std::vector<std::string> files;
@@ -303,7 +336,7 @@ int main(int argc, char** argv) {
     else files.push_back(a);
   }
   try {
-    const int nin = AIC_FN(num_inputs)(), nout = AIC_FN(num_outputs)();
+    const int nin = A::num_inputs(), nout = A::num_outputs();
     if (static_cast<int>(files.size()) != nin) throw Error("the model takes " + std::to_string(nin) + " inputs, " + std::to_string(files.size()) + " given");
     std::vector<Tensor> inputs(static_cast<std::size_t>(nin));
     std::vector<bool> given(static_cast<std::size_t>(nin), false);
@@ -315,45 +348,45 @@ int main(int argc, char** argv) {
         const std::string name = spec.substr(0, eq);
         file = spec.substr(eq + 1);
         idx = -1;
-        for (int i = 0; i < nin; ++i) if (name == AIC_FN(input_info)(i)->name) idx = i;
+        for (int i = 0; i < nin; ++i) if (name == A::input_info(i)->name) idx = i;
         if (idx < 0) throw Error("the model has no input '" + name + "'");
       }
-      if (given[static_cast<std::size_t>(idx)]) throw Error(std::string("input '") + AIC_FN(input_info)(idx)->name + "' given twice");
+      if (given[static_cast<std::size_t>(idx)]) throw Error(std::string("input '") + A::input_info(idx)->name + "' given twice");
       given[static_cast<std::size_t>(idx)] = true;
-      const aic_tensor_info* info = AIC_FN(input_info)(idx);
+      const aic_tensor_info* info = A::input_info(idx);
       inputs[static_cast<std::size_t>(idx)] = read_tensor(file, info->dtype);
       const Tensor& t = inputs[static_cast<std::size_t>(idx)];
       if (static_cast<int>(t.shape.size()) != info->rank) throw Error(file + ": rank " + std::to_string(t.shape.size()) + ", input '" + info->name + "' has rank " + std::to_string(info->rank));
     }
-    AIC_FN(t)* m = AIC_FN(create)(weights.c_str(), nullptr);
-    if (!m) throw Error(AIC_FN(last_error)(nullptr));
-    AIC_FN(set_threads)(m, threads);
+    typename A::Model* m = A::create(weights.c_str(), nullptr);
+    if (!m) throw Error(A::last_error(nullptr));
+    A::set_threads(m, threads);
     std::vector<const int64_t*> shapes;
     std::vector<const void*> in_ptrs;
     for (const Tensor& t : inputs) {
       shapes.push_back(t.shape.data());
       in_ptrs.push_back(t.data.data());
     }
-    if (AIC_FN(bind)(m, shapes.data()) != 0) throw Error(AIC_FN(last_error)(m));
+    if (A::bind(m, shapes.data()) != 0) throw Error(A::last_error(m));
     std::vector<Tensor> outputs(static_cast<std::size_t>(nout));
     std::vector<void*> out_ptrs;
     for (int k = 0; k < nout; ++k) {
-      const aic_tensor_info* info = AIC_FN(output_info)(k);
+      const aic_tensor_info* info = A::output_info(k);
       Tensor& o = outputs[static_cast<std::size_t>(k)];
       o.dtype = info->dtype;
       o.shape.resize(static_cast<std::size_t>(info->rank));
-      if (AIC_FN(output_shape)(m, k, o.shape.data()) != 0) throw Error(AIC_FN(last_error)(m));
+      if (A::output_shape(m, k, o.shape.data()) != 0) throw Error(A::last_error(m));
       o.data.resize(static_cast<std::size_t>(numel(o.shape)) * static_cast<std::size_t>(type_of(o.dtype).bytes) + 1);
       out_ptrs.push_back(o.data.data());
     }
-    if (AIC_FN(run)(m, in_ptrs.data(), out_ptrs.data()) != 0) throw Error(AIC_FN(last_error)(m));
+    if (A::run(m, in_ptrs.data(), out_ptrs.data()) != 0) throw Error(A::last_error(m));
     for (Tensor& o : outputs) o.data.pop_back();
     if (!out_dir.empty()) {
       for (int k = 0; k < nout; ++k) write_npy(out_dir + "/output_" + std::to_string(k) + ".npy", outputs[static_cast<std::size_t>(k)]);
     } else if (runs == 0) {
       for (int k = 0; k < nout; ++k) {
         const Tensor& o = outputs[static_cast<std::size_t>(k)];
-        const aic_tensor_info* info = AIC_FN(output_info)(k);
+        const aic_tensor_info* info = A::output_info(k);
         std::printf("%s %s%s", info->name, type_of(o.dtype).name, shape_text(o.shape).c_str());
         const std::size_t n = static_cast<std::size_t>(numel(o.shape));
         std::printf(" [");
@@ -364,11 +397,11 @@ int main(int argc, char** argv) {
     if (runs > 0) {
       for (Tensor& o : outputs) o.data.push_back(0);
       for (int i = 0; i < warmup; ++i)
-        if (AIC_FN(run)(m, in_ptrs.data(), out_ptrs.data()) != 0) throw Error(AIC_FN(last_error)(m));
+        if (A::run(m, in_ptrs.data(), out_ptrs.data()) != 0) throw Error(A::last_error(m));
       std::vector<double> ms;
       for (int i = 0; i < runs; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
-        if (AIC_FN(run)(m, in_ptrs.data(), out_ptrs.data()) != 0) throw Error(AIC_FN(last_error)(m));
+        if (A::run(m, in_ptrs.data(), out_ptrs.data()) != 0) throw Error(A::last_error(m));
         const auto t1 = std::chrono::steady_clock::now();
         ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
       }
@@ -386,10 +419,22 @@ int main(int argc, char** argv) {
 #endif
       std::printf("{\"runs\": %d, \"threads\": %d, \"medianMs\": %.6f, \"minMs\": %.6f, \"meanMs\": %.6f}\n", runs, used, median, sorted[0], mean);
     }
-    AIC_FN(destroy)(m);
+    A::destroy(m);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "aic: error: %s\n", e.what());
     return 1;
   }
   return 0;
 }
+
+}  // namespace aic_runner
+
+#ifndef AIC_RUNNER_NO_MAIN
+#ifndef AIC_PREFIX
+#define AIC_PREFIX aic_model
+#endif
+AIC_RUNNER_API(AIC_PREFIX)
+#define AIC_API_NAME2(P) Api_##P
+#define AIC_API_NAME(P) AIC_API_NAME2(P)
+int main(int argc, char** argv) { return aic_runner::run_main<AIC_API_NAME(AIC_PREFIX)>(argc, argv); }
+#endif

@@ -405,6 +405,21 @@ void depthwise_plane(const Conv2dShape& s, const float* x, const float* w, float
         }
         _mm512_storeu_ps(yr + ow, acc);
       }
+      if (ow < ow_hi) {  // the last < 16 interior columns, masked
+        const int e = int(ow_hi - ow);
+        const __mmask16 km = __mmask16((1u << e) - 1u);
+        const __mmask16 k0 = SW == 1 ? km : __mmask16(2 * e - 1 >= 16 ? 0xFFFFu : (1u << (2 * e - 1)) - 1u);  // inputs 0 .. 2e-2
+        const __mmask16 k1 = SW == 1 ? km : __mmask16(e > 8 ? (1u << (2 * e - 17)) - 1u : 0u);
+        __m512 acc = _mm512_setzero_ps();
+        for (int t = 0; t < nt; ++t) {
+          const float* xs = tx[t] + SW * ow;
+          const __m512 v = SW == 1 ? _mm512_maskz_loadu_ps(km, xs)
+                                   : _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(k0, xs), even, _mm512_maskz_loadu_ps(k1, xs + 16));
+          acc = _mm512_fmadd_ps(_mm512_set1_ps(tw[t]), v, acc);
+        }
+        _mm512_mask_storeu_ps(yr + ow, km, acc);
+        ow = ow_hi;
+      }
     }
 #endif
     for (; ow < ow_hi; ++ow) {

@@ -14,8 +14,10 @@
 //   ResNet-50 convolutions via conv.h, 1 thread, cpu GFLOP/s aic / ORT: conv1 7x7/2 123/124, 3x3 56x56
 //     192/195, 3x3 28x28 206/204, 3x3 14x14 206/211, 3x3 7x7 145/144, 1x1 64->256 200/117, 1x1 512->2048
 //     7x7 186/180, 1x1/2 256->512 191/139, 1x1 1024->256 212/202; DenseNet 3x3 128->32 56x56 196/194,
-//     VGG 3x3 128->128 112x112 195/190.  Geometric mean aic/ORT latency over the set (wall): 0.94 at
-//     1 thread, 0.98-1.01 at 2 threads (2-thread runs are a lottery on a loaded 2-core machine).
+//     VGG 3x3 128->128 112x112 195/190.  Geometric mean aic/ORT latency over the 16 cases (wall, best of
+//     8): 0.94 and 0.98 at 1 thread in two full runs; 1.01 and 1.08 at 2 threads, where both sides were
+//     mostly measuring luck (load ~12 on 2 cores; aic alone reaches 290-380 GFLOP/s on 3x3 layers at 2
+//     threads when it gets both cores).  Depthwise 3x3, 32 x 112x112: 30 GFLOP/s (not tuned further).
 // Threads: libgomp's default spin-wait (GOMP_SPINCOUNT=300000) is ruinous on a shared machine (a thread
 // spinning at a barrier holds the core its preempted partner needs: 1 ms convolutions took 10 ms); run
 // artifacts with GOMP_SPINCOUNT=10000 (short spin, then sleep, like ONNX Runtime's pool) or
@@ -678,17 +680,12 @@ void gemm_span(const LSrc& lsrc, const RSrc& rsrc, index_t K, float alpha, float
                const Epi& epi, Span s, float* lbuf, float* rbuf) {
   using namespace gemm_cfg;
   // With a single left block, the packed right block is used right away: size it to stay in L2
-  // (AIC_GEMM_L2_RIGHT bytes) rather than NC columns, or pack one NR panel at a time (AIC_GEMM_LAZY).
-  const bool single_left = !RSrc::kPrepacked && s.l1 - s.l0 <= MC;
-#ifdef AIC_GEMM_LAZY
-  const bool lazy_right = single_left;
-#else
-  const bool lazy_right = false;
-#endif
+  // (AIC_GEMM_L2_RIGHT bytes) rather than NC columns.
 #ifndef AIC_GEMM_L2_RIGHT
 #define AIC_GEMM_L2_RIGHT (512 * 1024)
 #endif
-  const index_t ncb = single_left && !lazy_right
+  const bool single_left = !RSrc::kPrepacked && s.l1 - s.l0 <= MC;
+  const index_t ncb = single_left
       ? std::max<index_t>(NR, std::min<index_t>(NC, AIC_GEMM_L2_RIGHT / (4 * std::min(KC, K)) / NR * NR)) : NC;
   for (index_t jc = s.r0; jc < s.r1; jc += ncb) {
     const index_t nc = std::min(ncb, s.r1 - jc);
@@ -696,13 +693,13 @@ void gemm_span(const LSrc& lsrc, const RSrc& rsrc, index_t K, float alpha, float
       const index_t kc = std::min(KC, K - pc);
       const bool last = pc + kc >= K;
       const int mode = pc > 0 ? kAccumulate : beta == 0.0f ? kOverwrite : kBeta;
-      const float* rp = lazy_right ? nullptr : rsrc.template panels<NR>(jc, nc, pc, kc, rbuf);
+      const float* rp = rsrc.template panels<NR>(jc, nc, pc, kc, rbuf);
       for (index_t ic = s.l0; ic < s.l1; ic += MC) {
         const index_t mc = std::min(MC, s.l1 - ic);
         const float* lp = lsrc.template panels<MR>(ic, mc, pc, kc, lbuf);
         for (index_t jr = 0; jr < nc; jr += NR) {
           const int nr = int(std::min<index_t>(NR, nc - jr));
-          const float* rpanel = lazy_right ? rsrc.template panels<NR>(jc + jr, nr, pc, kc, rbuf) : rp + jr * kc;
+          const float* rpanel = rp + jr * kc;
           for (index_t ir = 0; ir < mc; ir += MR) {
             const int mr = int(std::min<index_t>(MR, mc - ir));
             const index_t l = ic + ir, r = jc + jr;

@@ -18,3 +18,4 @@ import './misc.js';
 import './loss.js';
 import './attention.js';
 import './signal.js';
+import './tfidf.js';
