@@ -36,6 +36,7 @@ describe.skipIf(why !== undefined)('browser example in headless Chromium', () =>
   afterAll(() => server?.close());
 
   it('compiles a model to WGSL, validates its shaders on WebGPU and runs it in the page', async () => {
+    // @ts-expect-error: a plain JavaScript module without declarations
     const { startServer } = (await import('./serve.js')) as { startServer(port?: number): Promise<Server> };
     server = await startServer(0);
     const port = (server.address() as { port: number }).port;
@@ -50,11 +51,11 @@ describe.skipIf(why !== undefined)('browser example in headless Chromium', () =>
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`http://127.0.0.1:${port}/`);
-      await page.waitForFunction(() => (window as unknown as { aicReady?: boolean }).aicReady === true, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => (globalThis as unknown as { aicReady?: boolean }).aicReady === true, undefined, { timeout: 30_000 });
       expect(errors).toEqual([]);
       const bytes = [...readFileSync(model)];
       const r = await page.evaluate(async ([b]) => {
-        const w = window as unknown as { aicCompile(b: number[], n: string): Promise<PageResult> };
+        const w = globalThis as unknown as { aicCompile(b: number[], n: string): Promise<PageResult> };
         try {
           return await w.aicCompile(b!, 'tiny-cnn.onnx');
         } catch (e) {

@@ -32,6 +32,8 @@ export interface CompileStats {
 }
 
 export interface CompileRequest {
+  /** Run the IR verifier after every graph pass. */
+  verifyEach?: boolean;
   target: string;
   passes?: string;
   instrumentations?: readonly Instrumentation[];
@@ -53,7 +55,10 @@ export interface CompileResult {
 export function compileModel(model: ImportedModel, req: CompileRequest, importMs = 0): CompileResult {
   const backend = req.target === 'kir' ? undefined : findBackend(req.target);
   if (req.target !== 'kir' && !backend) fail('E_USAGE', `target '${req.target}' has no compiler that writes an artifact`, 'targets: kir, or a backend loaded with --plugin');
-  const { graph, timings } = optimizeModel(model, { target: req.target, ...(req.passes !== undefined ? { passes: req.passes } : {}), instrumentations: req.instrumentations ?? [] });
+  const { graph, timings } = optimizeModel(model, {
+    target: req.target, ...(req.passes !== undefined ? { passes: req.passes } : {}),
+    instrumentations: req.instrumentations ?? [], verifyEach: req.verifyEach ?? false,
+  });
   const kir = compileKir(graph);
   req.onProgram?.('schedule', kir.unplanned);
   req.onProgram?.('plan', kir.program);

@@ -240,7 +240,9 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
     const st = stores[0] as Extract<Stmt, { kind: 'store' }>;
     const b = ctx.buffers.get(st.buffer)!;
     const f = affine(substitute(st.index, unitZero));
-    if (b.dtype === 'f32' && f && !ctx.aliased.has(st.buffer)) {
+    const reads = new Set<string>();
+    for (const x of [...lets, ...reduces.flatMap((r) => r.body)]) if (x.kind === 'let' && x.expr.op === 'load') reads.add(x.expr.buffer);
+    if (b.dtype === 'f32' && f && ![...reads].some((r) => ctx.overlap(r, st.buffer))) {
       const sm = flatStride(f, m);
       const sn = flatStride(f, n);
       if (sn === 1 && sm !== undefined && sm >= N) out = { mode: 'direct', buffer: st.buffer, base: partOf(f, batchNames), ldc: sm };

@@ -31,8 +31,9 @@ export interface KernelContext {
   readonly symbols: ReadonlyMap<string, string>;
   /** Index of each size symbol in S. */
   readonly symbolIndex: ReadonlyMap<string, number>;
-  /** Buffers whose memory overlaps another buffer's (in-place temps): no __restrict__ on them. */
-  readonly aliased: ReadonlySet<string>;
+  /** Whether two buffers share memory (temps the planner placed in place of each other): a kernel that
+   * uses both gets no __restrict__ on them. */
+  readonly overlap: (a: string, b: string) => boolean;
   /** Element count of a buffer as a C++ expression of the size locals. */
   readonly elements: (b: Buffer) => string;
 }
@@ -71,7 +72,7 @@ export function kernelParams(k: LoopKernel, ctx: KernelContext): { names: string
   const params = order.map((n) => {
     const b = ctx.buffers.get(n) ?? fail('E_VERIFY', `kernel ${k.name}: no buffer @${n}`);
     checkDType(b.dtype, `buffer @${n}`);
-    const restrict = ctx.aliased.has(n) ? '' : ' AIC_RESTRICT';
+    const restrict = order.some((o) => o !== n && ctx.overlap(o, n)) ? '' : ' AIC_RESTRICT';
     return `${writes.has(n) ? '' : 'const '}${elementType(b.dtype)}*${restrict} ${bufferParam(n)}`;
   });
   return { names: order, decl: [...params, 'const index_t* S', 'aic::Status* st'].join(', ') };
@@ -137,12 +138,21 @@ export class CpuKernelWriter extends KernelWriter {
     }
   }
 
+  /** Reduce stages whose trip count is this small or less are unrolled, so that the innermost domain axis
+   * (a pooling window's output row, a small convolution's) is the one vectorized. */
+  static readonly UNROLL_TRIPS = 64;
+  private unrollReduces = false;
+
   /** The parallel domain, then the body inside it. */
   domain(): void {
     const k = this.kernel;
     const axes = k.domain;
     const checks = [...allStmts(k.body)].some((s) => s.kind === 'check');
-    const pointwise = !hasStages(k) && !checks;
+    const smallStages = hasStages(k) && k.body.every((s) => s.kind !== 'loop' && (s.kind !== 'reduce' || (s.combiner !== 'argmax' && s.combiner !== 'argmin' &&
+      s.body.every((x) => x.kind === 'let') && s.axes.every((a) => a.extent.kind === 'const') &&
+      s.axes.reduce((p, a) => p * (a.extent.kind === 'const' ? a.extent.value : Infinity), 1) <= CpuKernelWriter.UNROLL_TRIPS)));
+    this.unrollReduces = smallStages && !checks;
+    const pointwise = (!hasStages(k) || this.unrollReduces) && !checks;
     const w = work(k.body);
     let points = 1;
     let symbolic = false;
@@ -198,15 +208,17 @@ export class CpuKernelWriter extends KernelWriter {
     return cxxPrim(op, args, types, out);
   }
 
+  /** A load; a masked one reads at an index clamped into the buffer whatever the mask says (the mask only
+   * picks the value), so that the load is unconditional and the loop around it vectorizes. */
   protected load(buffer: string, index: IndexExpr, t: DType, mask: string | undefined): string {
-    const read = fromElement(t, `${bufferParam(buffer)}[${this.safeIndex(buffer, index)}]`);
+    const read = fromElement(t, `${bufferParam(buffer)}[${this.safeIndex(buffer, index, mask !== undefined)}]`);
     return mask !== undefined ? `(${mask} ? ${read} : ${zero(t)})` : read;
   }
 
-  /** An index that reads data (a gather) is clamped into the buffer, unless its range proves it inside. */
-  private safeIndex(buffer: string, index: IndexExpr): string {
+  /** An index that reads data (a gather) or is masked is clamped into the buffer, unless its range proves it inside. */
+  private safeIndex(buffer: string, index: IndexExpr, masked = false): string {
     const text = this.index(index);
-    if (refsOf(index).size === 0) return text;
+    if (refsOf(index).size === 0 && !masked) return text;
     const b = this.ctx.buffers.get(buffer)!;
     const r = rangeOf(index, this.extents);
     const n = b.shape.every((d) => typeof d === 'number') ? (b.shape as number[]).reduce((x, y) => x * y, 1) : undefined;
@@ -242,9 +254,10 @@ export class CpuKernelWriter extends KernelWriter {
     return `aic::floormod(${a}, ${b})`;
   }
 
-  protected loopHeader(axis: Axis, _role: LoopRole, _innermost: boolean, pragma: string | undefined): string[] {
+  protected loopHeader(axis: Axis, role: LoopRole, _innermost: boolean, pragma: string | undefined): string[] {
     const v = this.axisName(axis.name);
-    return [...(pragma ? [pragma] : []), `for (index_t ${v} = 0; ${v} < ${this.index(axis.extent)}; ++${v}) {`];
+    const head = role === 'reduce' && this.unrollReduces ? [`#pragma GCC unroll ${CpuKernelWriter.UNROLL_TRIPS}`] : pragma ? [pragma] : [];
+    return [...head, `for (index_t ${v} = 0; ${v} < ${this.index(axis.extent)}; ++${v}) {`];
   }
 
   protected override innerLoopPragma(s: LoopStmt): string | undefined {

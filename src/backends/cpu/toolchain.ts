@@ -51,7 +51,7 @@ export function cxxUnavailable(o: CxxOptions = {}): string | undefined {
 }
 
 export function cxxFlags(o: CxxOptions = {}): string[] {
-  const flags = ['-std=c++17', o.opt ?? '-O3', `-march=${o.march ?? 'native'}`, '-fopenmp', '-fno-math-errno', '-ffp-contract=off'];
+  const flags = ['-std=c++17', o.opt ?? '-O3', `-march=${o.march ?? 'native'}`, '-fopenmp', '-fno-math-errno', '-fno-trapping-math', '-ffp-contract=off'];
   if (o.sanitize) flags.push('-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=undefined', '-fno-omit-frame-pointer');
   return [...flags, ...(o.extra ?? [])];
 }

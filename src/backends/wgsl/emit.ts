@@ -6,6 +6,7 @@ import type { Tensor } from '../../ir/tensor.js';
 import type { LoopKernel } from '../../kernel/kernel.js';
 import { bufferMap, type Program } from '../../kernel/program.js';
 import { planLayout, type Layout } from './layout.js';
+import { checkDType } from './spelling.js';
 import { renderGemm } from './matmul.js';
 import { renderKernel, type KernelShader, type RenderContext } from './render.js';
 import { WgslModel, type HostArray, type WgslPlan } from './runtime.js';
@@ -24,13 +25,19 @@ export interface WgslEmitOptions {
   readonly tiledMatmul?: boolean;
 }
 
-export function emitWgsl(p: Program, opts: WgslEmitOptions = {}): WgslArtifact {
+/** Refuse, with E_UNSUPPORTED naming the op or dtype, what the WGSL backend cannot render. */
+export function checkRenderable(p: Program): void {
   for (const k of p.kernels) {
     if (k.kind === 'extern') {
       const op = k.graph.nodes[0]?.op ?? k.graph.name;
       fail('E_UNSUPPORTED', `wgsl: kernel ${k.name} runs ${op} (${k.note ?? 'an extern kernel'}), which is not a loop nest; the WGSL backend cannot run it yet`);
     }
   }
+  for (const b of p.buffers) checkDType(b.dtype, `buffer @${b.name}${b.label ? ` (${b.label})` : ''}`);
+}
+
+export function emitWgsl(p: Program, opts: WgslEmitOptions = {}): WgslArtifact {
+  checkRenderable(p);
   const layout = planLayout(p);
   const ctx: RenderContext = { buffers: bufferMap(p), layout, checks: [] };
   const shaders = new Map<string, string>();
@@ -56,6 +63,7 @@ export function emitWgsl(p: Program, opts: WgslEmitOptions = {}): WgslArtifact {
   for (const b of p.buffers) {
     if (b.role !== 'weight') continue;
     const place = layout.placement.get(b.name)!;
+    if (place.words === 0) continue;
     const seg = weightSegments.find((s) => s.name === place.segment)!;
     const words = WgslModel.toWords(b.dtype, (b.data as Tensor).data as HostArray);
     weights.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength), (seg.binOffset ?? 0) + place.offset * 4);

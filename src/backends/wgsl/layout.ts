@@ -64,7 +64,8 @@ export function planLayout(p: Program): Layout {
   for (const b of p.buffers) {
     checkDType(b.dtype, `buffer @${b.name}${b.label ? ` (${b.label})` : ''}`);
     if (!isStatic(b.shape)) {
-      fail('E_UNSUPPORTED', `wgsl: buffer @${b.name}${b.label ? ` (${b.label})` : ''} has symbolic shape [${b.shape.join(',')}]; the WGSL backend needs static shapes`);
+      fail('E_UNSUPPORTED', `wgsl: buffer @${b.name}${b.label ? ` (${b.label})` : ''} has symbolic shape [${b.shape.join(',')}]; WGSL shaders are rendered for static shapes`,
+        'aic run/test specialize the program to the shapes of the inputs; for an artifact, give the model static input shapes');
     }
   }
   const placement = new Map<string, Placement>();

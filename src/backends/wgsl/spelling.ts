@@ -234,7 +234,18 @@ const CORE_HELPERS: Record<string, Helper> = {
   return select(y, -y, x < 0.0f);
 }`,
   },
-  tanh_f32: { code: 'fn tanh_f32(x: f32) -> f32 { return tanh(clamp(x, -20.0f, 20.0f)); }' },
+  // Near 0 by its series (a builtin through exp loses the relative precision there), else 1 - 2/(e^2|x| + 1).
+  tanh_f32: {
+    code: `fn tanh_f32(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.3f) {
+    let x2 = x * x;
+    return x * (1.0f + x2 * (-0.33333333333f + x2 * (0.13333333333f + x2 * (-0.05396825397f + x2 * (0.02186948854f + x2 * -0.00886323552f)))));
+  }
+  let t = 1.0f - 2.0f / (exp(2.0f * min(a, 20.0f)) + 1.0f);
+  return select(t, -t, x < 0.0f);
+}`,
+  },
   // Truncation toward zero, wrapped modulo 2^32 as the interpreter's cast does; NaN and ±inf give 0.
   f32_to_u32: {
     deps: ['is_finite'],
@@ -397,13 +408,28 @@ export class Spelling {
     return this.wrapInt(to, v);
   }
 
-  /** Reinterpretation of the bits (same width). */
+  /** Reinterpretation of the bits (same width): through the bits as a u32 (the low 8, 16 or 32). */
   bitcast(from: DType, to: DType, x: string): string {
     if (from === to) return x;
-    const word = new Set(['f32', 'i32', 'u32']);
-    if (word.has(from) && word.has(to)) return `bitcast<${valueType(to)}>(${x})`;
-    if (isWide(from) && isWide(to)) return x;
-    return fail('E_UNSUPPORTED', `wgsl: bitcast from ${from} to ${to} is not supported yet`);
+    if (isWide(from) || isWide(to)) {
+      if (isWide(from) && isWide(to)) return x;
+      return fail('E_UNSUPPORTED', `wgsl: bitcast from ${from} to ${to} is not supported`);
+    }
+    if (DTYPE_INFO[from].bits !== DTYPE_INFO[to].bits) fail('E_UNSUPPORTED', `wgsl: bitcast from ${from} to ${to} changes the width`);
+    let bits: string;
+    switch (from) {
+      case 'f16': bits = `(pack2x16float(vec2<f32>(${x}, 0.0f)) & 0xffffu)`; break;
+      case 'bf16': bits = `(bitcast<u32>(${x}) >> 16u)`; break;
+      case 'bool': bits = `select(0u, 1u, ${x})`; break;
+      default: bits = valueType(from) === 'u32' ? x : `bitcast<u32>(${x})`;
+    }
+    switch (to) {
+      case 'f16': return `unpack2x16float(${bits} & 0xffffu).x`;
+      case 'bf16': return `bitcast<f32>(${bits} << 16u)`;
+      case 'bool': return `(${bits} != 0u)`;
+      case 'f32': return `bitcast<f32>(${bits})`;
+      default: return valueType(to) === 'u32' ? this.wrapInt(to, bits) : this.wrapInt(to, `bitcast<i32>(${bits})`);
+    }
   }
 
   /** An integer index (an i32 expression) as dtype t, as Tensor.set stores it (floats rounded, ints wrapped,

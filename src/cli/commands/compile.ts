@@ -9,6 +9,9 @@ interface CompileFlags {
   out: string;
   passes?: string;
   printIrAfter?: string;
+  printIrBefore?: string;
+  verifyEach?: boolean;
+  timePasses?: boolean;
   dumpDir?: string;
   stats?: boolean;
   json?: boolean;
@@ -28,6 +31,9 @@ export function registerCompile(program: Command, ctx: CliContext): void {
     .requiredOption('-o, --out <dir>', 'the folder to write (replaced atomically)')
     .option('--passes <pipeline>', 'comma-separated graph passes (default: lower + canonicalization)')
     .option('--print-ir-after <pass>', "print the IR after a pass ('all', a graph pass, 'schedule' or 'plan')")
+    .option('--print-ir-before <pass>', "print the IR before a graph pass ('all' or a pass name)")
+    .option('--verify-each', 'run the IR verifier after every graph pass')
+    .option('--time-passes', 'print the time and node count of every pass (on stderr)')
     .option('--dump-dir <dir>', 'write every stage as numbered .air / .kir files')
     .option('--stats', 'print node, kernel and memory counts')
     .option('--json', 'print the stats (or a summary) as one JSON document on stdout')
@@ -63,6 +69,7 @@ export function registerCompile(program: Command, ctx: CliContext): void {
       const instrumentations = [];
       const which = opts.printIrAfter;
       if (which !== undefined) instrumentations.push(printIr('after', which, text));
+      if (opts.printIrBefore !== undefined) instrumentations.push(printIr('before', opts.printIrBefore, text));
       let stage = 0;
       if (opts.dumpDir !== undefined) {
         mkdirSync(opts.dumpDir, { recursive: true });
@@ -76,6 +83,7 @@ export function registerCompile(program: Command, ctx: CliContext): void {
         emit: { ...(opts.embedWeights ? { embedWeights: true } : {}), ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}) },
         ...(opts.passes !== undefined ? { passes: opts.passes } : {}),
         instrumentations,
+        verifyEach: opts.verifyEach === true,
         onProgram: (name, p) => {
           if (which === 'all' || which?.split(',').includes(name)) text(`// ----- kernel IR after ${name} -----\n${printProgram(p, { elideWeightsOver: 16 })}`);
           if (opts.dumpDir !== undefined) writeFileSync(join(opts.dumpDir, `${String(stage++).padStart(2, '0')}-${name}.kir`), printProgram(p));
@@ -88,6 +96,9 @@ export function registerCompile(program: Command, ctx: CliContext): void {
           { ...(opts.march !== undefined ? { march: opts.march } : {}), shownDir: failedDir });
         buildMs = performance.now() - t;
       } : undefined);
+      if (opts.timePasses) {
+        for (const p of result.stats.passes) ctx.log(`${p.name.padEnd(12)} ${p.ms.toFixed(1).padStart(9)} ms  ${groupDigits(p.nodes)} nodes`);
+      }
       if (opts.explainFusion) text(`${explainFusion(result.program, result.decisions).join('\n')}\n`);
       const s = result.stats;
       if (opts.json) {
