@@ -33,6 +33,17 @@ export { readTensorProto, writeTensorProto } from './runtime/tensor-proto.js';
 export { registerTarget, compileForTarget, type CompiledModel } from './driver/targets.js';
 export { loadModel } from './driver/model-file.js';
 
+// Backends: the interface, the shared walk of a loop kernel, registering one as a target
+export type { Backend, Artifact, Built, EmitOptions, BuildOptions, RunOptions, Timing } from './backends/backend.js';
+export { findBackend, allBackends } from './backends/backend.js';
+export { KernelWriter, type LoopRole, type ReduceSpelling, type LetStmt, type ReduceStmt, type LoopStmt } from './backends/kernel-writer.js';
+export { cacheRoot } from './backends/cache.js';
+export { registerBackend, compileWithBackend, programFor, buildCached } from './driver/backend-target.js';
+export { cpuBackend } from './backends/cpu/index.js';
+export { bufferBytes, bufferMap, getBuffer, type BufferRole } from './kernel/program.js';
+export { hasStages } from './kernel/kernel.js';
+export { rangeOf } from './kernel/index-expr.js';
+
 // The kernel IR (docs/KERNEL-IR.md): what backends render
 export { ix, simplify, printIndex, flatten, unflatten, evalIndex, type IndexExpr } from './kernel/index-expr.js';
 export { allStmts, kernelReads, kernelWrites, type Kernel, type LoopKernel, type ExternKernel, type Stmt, type Expr, type Axis, type Combiner } from './kernel/kernel.js';

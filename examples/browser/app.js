@@ -5,6 +5,7 @@ import { decodeModelProto } from '/dist/frontend/onnx/decode.js';
 import { importModel } from '/dist/frontend/onnx/import.js';
 import { optimizeModel } from '/dist/driver/pipeline.js';
 import { compileKir } from '/dist/driver/kir.js';
+import { programSymbols, specializeProgram } from '/dist/passes/specialize.js';
 import { emitWgsl } from '/dist/backends/wgsl/emit.js';
 import { WgslModel } from '/dist/backends/wgsl/runtime.js';
 
@@ -18,7 +19,9 @@ async function compileAndRun(bytes, name, { run = true } = {}) {
   const model = importModel(proto, { where: name });
   t.imported = performance.now();
   const { graph } = optimizeModel(model, { target: 'wgsl' });
-  const { program } = compileKir(graph);
+  let { program } = compileKir(graph);
+  // Shaders are rendered for static shapes: a symbolic dim (a batch N) is taken as 1.
+  if (programSymbols(program).length > 0) program = specializeProgram(program, new Map(programSymbols(program).map((s) => [s, 1])));
   const artifact = emitWgsl(program);
   t.compiled = performance.now();
   const result = {

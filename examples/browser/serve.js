@@ -70,7 +70,11 @@ export function startServer(port = 0) {
         res.end(vendor.get(path));
         return;
       }
-      const file = normalize(join(root, path === '/' ? 'examples/browser/index.html' : path));
+      if (path === '/' || path === '/examples/browser') {
+        res.writeHead(302, { location: '/examples/browser/' }).end();
+        return;
+      }
+      const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
       if (!file.startsWith(root) || !statSync(file).isFile()) throw new Error('not found');
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
       res.end(readFileSync(file));

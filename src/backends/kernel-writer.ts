@@ -106,7 +106,18 @@ export abstract class KernelWriter {
       }
       case 'sym': return this.symbol(e.name);
       case 'ref': return `((index_t)${this.value(e.id)})`;
-      case 'add': return `(${e.terms.map((t) => this.index(t)).join(' + ')})`;
+      case 'add': {
+        // `a - 3`, `a - 2 * b` rather than `a + (-3)`
+        let out = '';
+        e.terms.forEach((t, i) => {
+          const neg = t.kind === 'const' && t.value < 0 ? this.int(-t.value)
+            : t.kind === 'mul' && t.factors[0]?.kind === 'const' && t.factors[0].value < 0
+              ? [this.int(-t.factors[0].value), ...t.factors.slice(1).map((f) => this.index(f))].join(' * ') : undefined;
+          if (i === 0) out = this.index(t);
+          else out += neg !== undefined ? ` - ${neg}` : ` + ${this.index(t)}`;
+        });
+        return `(${out})`;
+      }
       case 'mul': return e.factors.map((f) => this.index(f)).join(' * ');
       case 'div': case 'mod': {
         const a = this.index(e.a);

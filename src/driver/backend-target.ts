@@ -10,7 +10,7 @@ import type { Program } from '../kernel/program.js';
 import { addBackend, type Artifact, type Backend, type BuildOptions, type Built, type EmitOptions, type RunOptions } from '../backends/backend.js';
 import { cacheRoot } from '../backends/cache.js';
 import { compileKir } from './kir.js';
-import { lowerModel, registerTarget, type CompiledModel } from './targets.js';
+import { lowerModel, registerTarget, type CompiledModel } from './target-registry.js';
 
 /** Register a backend and the target of the same name. */
 export function registerBackend(b: Backend): Backend {

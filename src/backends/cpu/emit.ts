@@ -21,9 +21,9 @@ import { dimExpr, symsOf, type IndexExpr } from '../../kernel/index-expr.js';
 import { allStmts, type ExternKernel, type LoopKernel } from '../../kernel/kernel.js';
 import { alignUp, bufferBytes, type Buffer, type Program } from '../../kernel/program.js';
 import type { Artifact, EmitOptions } from '../backend.js';
-import { CpuKernelWriter, bufferParam, cString, kernelParams, kernelSymbols, type KernelContext } from './kernel.js';
+import { ARENA_GUARD_BYTES, CpuKernelWriter, bufferParam, cString, kernelParams, kernelSymbols, type KernelContext } from './kernel.js';
 import { checkDType, elementType } from './spelling.js';
-import { renderExtern } from './extern.js';
+import { checkExtern, externBuffers, renderExtern } from './extern.js';
 import { matchGemm, renderGemmKernel, type GemmNeeds } from './gemm.js';
 import { cxxSource, runtimeHeader } from './sources.js';
 
@@ -103,7 +103,7 @@ class ModelRenderer {
   private weightBytes = 0;
   private readonly dynamic: string[] = [];
   private readonly includes = new Set<string>(['aic_support.h', 'vecmath.h']);
-  private readonly gemm: GemmNeeds = { packed: [], scratchFloats: [] };
+  private readonly gemm: GemmNeeds = { packed: [] };
 
   constructor(private readonly p: Program, private readonly prefix: string, private readonly opts: CpuEmitOptions) {
     this.buffers = new Map(p.buffers.map((b) => [b.name, b]));
@@ -112,6 +112,8 @@ class ModelRenderer {
   render(): RenderedModel {
     const p = this.p;
     for (const b of p.buffers) checkDType(b.dtype, `buffer @${b.name}${b.label ? ` (${b.label})` : ''}`);
+    // Ops the backend cannot run are named first (before the sizes they would decide).
+    for (const k of p.kernels) if (k.kind === 'extern') checkExtern(k);
     this.collectSymbols();
     this.place();
     const ctx: KernelContext = {
@@ -183,9 +185,9 @@ class ModelRenderer {
     for (const b of p.buffers) for (const d of b.shape) symsOf(dimExpr(d), all);
     for (const k of p.kernels) if (k.kind === 'loop') for (const s of kernelSymbols(k)) all.add(s);
     for (const s of all) {
-      if (!this.bindable.has(s)) {
-        fail('E_UNSUPPORTED', `cpu: the size $${s} is decided by the data, not by the inputs' shapes; not supported yet`);
-      }
+      if (this.bindable.has(s)) continue;
+      const maker = p.kernels.find((k) => k.kind === 'extern' && k.outputs.some((o) => this.buffers.get(o)!.shape.some((d) => symsOf(dimExpr(d)).has(s))));
+      fail('E_UNSUPPORTED', `cpu: a size the data decides ($${s}${maker ? `, made by ${maker.note ?? maker.name}` : ''}) is not supported yet`);
     }
     const used = new Set<string>();
     for (const s of this.symbolOrder) {
@@ -292,7 +294,7 @@ class ModelRenderer {
   }
 
   private callExtern(k: ExternKernel, fn: string): string[] {
-    const args = [...k.inputs, ...k.outputs].map((n) => bufferParam(n));
+    const args = externBuffers(k).map((n) => bufferParam(n));
     return [`${fn}(${[...args, 'S', '&st'].join(', ')});`, `if (st.failed()) return m->fail(st.message.load());`];
   }
 
@@ -453,6 +455,8 @@ ${this.infoTables('in', p.inputs).join('\n')}
 ${this.infoTables('out', p.outputs).join('\n')}
 
 constexpr std::size_t kArenaBytes = ${p.arenaBytes};
+// Masked loads of temps may read up to this many bytes outside the arena (the values are discarded).
+constexpr std::size_t kGuardBytes = ${ARENA_GUARD_BYTES};
 constexpr std::size_t kWeightBytes = ${this.weightBytes};
 constexpr std::uint64_t kFingerprint = UINT64_C(${fingerprint});
 ${weightsDecl.join('\n')}
@@ -550,11 +554,14 @@ int load_weights(${P}_t* m, const unsigned char* data, std::size_t bytes) {
 }
 
 ${P}_t* finish_create(${P}_t* m, void* workspace) {
-  if (workspace) m->arena = static_cast<unsigned char*>(workspace);
+  if (workspace) m->arena = static_cast<unsigned char*>(workspace) + kGuardBytes;
   else {
-    m->arena = static_cast<unsigned char*>(aic_alloc(kArenaBytes));
+    unsigned char* block = static_cast<unsigned char*>(aic_alloc(kArenaBytes + 2 * kGuardBytes));
+    if (!block) { aic_fail_create("out of memory"); ${P}_destroy(m); return nullptr; }
+    std::memset(block, 0, kGuardBytes);
+    std::memset(block + kGuardBytes + kArenaBytes, 0, kGuardBytes);
+    m->arena = block + kGuardBytes;
     m->own_arena = true;
-    if (!m->arena) { aic_fail_create("out of memory"); ${P}_destroy(m); return nullptr; }
   }
   (void)m->weights;
 ${packedInit.join('\n')}
@@ -572,7 +579,7 @@ int ${P}_num_inputs(void) { return ${p.inputs.length}; }
 int ${P}_num_outputs(void) { return ${p.outputs.length}; }
 const aic_tensor_info* ${P}_input_info(int i) { return i >= 0 && i < ${p.inputs.length} ? &in_info[i] : nullptr; }
 const aic_tensor_info* ${P}_output_info(int k) { return k >= 0 && k < ${p.outputs.length} ? &out_info[k] : nullptr; }
-size_t ${P}_workspace_size(void) { return kArenaBytes; }
+size_t ${P}_workspace_size(void) { return kArenaBytes + 2 * kGuardBytes; }
 
 ${P}_t* ${P}_create(const char* weights_path, void* workspace) {
   ${P}_t* m = new (std::nothrow) ${P}_s();
@@ -605,7 +612,7 @@ void ${P}_destroy(${P}_t* m) {
 #ifdef AIC_PROFILE
   print_profile();
 #endif
-  if (m->own_arena) std::free(m->arena);
+  if (m->own_arena) std::free(m->arena - kGuardBytes);
   std::free(m->own_weights);
   for (void* d : m->dyn) std::free(d);
   for (float* q : m->packed) std::free(q);
@@ -701,7 +708,8 @@ int ${P}_num_inputs(void);
 int ${P}_num_outputs(void);
 const aic_tensor_info* ${P}_input_info(int i);
 const aic_tensor_info* ${P}_output_info(int k);
-/* Bytes of the static arena that holds the intermediates (64-byte aligned memory, if you give it). */
+/* Bytes of the workspace: the static arena that holds the intermediates, and guard bytes around it
+ * (64-byte aligned memory, if you give it). */
 size_t ${P}_workspace_size(void);
 
 /* A model: weights read from weights_path (ignored when they are embedded); workspace is

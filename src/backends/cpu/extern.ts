@@ -33,11 +33,23 @@ interface Io {
   dims(b: Buffer): string[];
 }
 
-export function renderExtern(k: ExternKernel, ctx: KernelContext): RenderedExtern {
+/** The buffers an extern kernel function takes, each once (a value may feed several operands). */
+export function externBuffers(k: ExternKernel): string[] {
+  return [...new Set([...k.inputs, ...k.outputs])];
+}
+
+/** The extern kernel's one node, or an E_UNSUPPORTED error naming the op. */
+export function checkExtern(k: ExternKernel): Node {
   const nodes = k.graph.nodes.filter((n) => n.op !== 'prim.const');
   const node = nodes[0];
-  if (nodes.length !== 1 || !node) fail('E_UNSUPPORTED', `cpu: extern kernel ${k.name} (${k.note ?? 'a subgraph'}) is not supported yet`);
-  const render = RENDERERS[node.op] ?? fail('E_UNSUPPORTED', `cpu: ${node.op.replace(/^prim\./, '')} is not supported yet (kernel ${k.name}${k.note ? `, ${k.note}` : ''})`);
+  if (nodes.length !== 1 || !node) return fail('E_UNSUPPORTED', `cpu: extern kernel ${k.name} (${k.note ?? 'a subgraph'}) is not supported yet`);
+  if (!RENDERERS[node.op]) fail('E_UNSUPPORTED', `cpu: ${node.op.replace(/^prim\./, '')} is not supported yet (kernel ${k.name}${k.note ? `, ${k.note}` : ''})`);
+  return node;
+}
+
+export function renderExtern(k: ExternKernel, ctx: KernelContext): RenderedExtern {
+  const node = checkExtern(k);
+  const render = RENDERERS[node.op]!;
   // The node's operands are graph inputs, bound in order to the kernel's input buffers.
   const inputIndex = (i: number): number => {
     const v = node.inputs[i] ?? fail('E_UNSUPPORTED', `cpu: ${node.op} with an omitted operand`);
@@ -52,12 +64,11 @@ export function renderExtern(k: ExternKernel, ctx: KernelContext): RenderedExter
     dims: (b) => b.shape.map((d: Dim) => sizeCxx(dimExpr(d), ctx)),
   };
   const name = `extern_${k.name.replace(/[^A-Za-z0-9_]/g, '_')}`;
-  const params = [...k.inputs.map((n) => `const ${elementType(ctx.buffers.get(n)!.dtype)}* ${bufferParam(n)}`),
-    ...k.outputs.map((n) => `${elementType(ctx.buffers.get(n)!.dtype)}* ${bufferParam(n)}`), 'const index_t* S', 'aic::Status* st'];
+  const params = [...externBuffers(k).map((n) => `${k.outputs.includes(n) ? '' : 'const '}${elementType(ctx.buffers.get(n)!.dtype)}* ${bufferParam(n)}`), 'const index_t* S', 'aic::Status* st'];
   for (const n of [...k.inputs, ...k.outputs]) checkDType(ctx.buffers.get(n)!.dtype, `${node.op} operand @${n}`);
   const syms = new Set<string>();
   for (const n of [...k.inputs, ...k.outputs]) for (const d of ctx.buffers.get(n)!.shape) if (typeof d === 'string') for (const s of d.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []) syms.add(s);
-  const symLines = [...syms].map((s) => `  const index_t ${ctx.symbols.get(s)!} = S[${ctx.symbolIndex.get(s)!}];`);
+  const symLines = [...syms].map((s) => `  [[maybe_unused]] const index_t ${ctx.symbols.get(s)!} = S[${ctx.symbolIndex.get(s)!}];`);
   const body = render(node, k, io).map((l) => `  ${l}`);
   return { name, source: [`static void ${name}(${params.join(', ')}) {`, '  (void)S; (void)st;', ...symLines, ...body, '}'].join('\n') };
 }

@@ -22,12 +22,11 @@ import { ix, refsOf, substitute, varsOf, type IndexExpr } from '../../kernel/ind
 import type { Axis, LoopKernel, Stmt } from '../../kernel/kernel.js';
 import type { Buffer } from '../../kernel/program.js';
 import type { LetStmt, ReduceStmt } from '../kernel-writer.js';
-import { CpuKernelWriter, bufferParam, kernelParams, type KernelContext } from './kernel.js';
+import { CpuKernelWriter, bufferParam, kernelParams, kernelSymbols, type KernelContext } from './kernel.js';
 
 /** What the model object must prepare for GEMM kernels: weights packed once, at create. */
 export interface GemmNeeds {
   packed: { floats: string; pack: (dst: string, pointer: (buffer: string) => string) => string }[];
-  scratchFloats: number[];
 }
 
 /** Below this many multiply-adds, or with a side under MIN_SIDE, a dot is rendered as loops. */
@@ -201,8 +200,9 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
   const lets = body.filter((s): s is LetStmt => s.kind === 'let');
   if (!body.every((s) => s.kind === 'let' || s.kind === 'store' || s.kind === 'reduce')) return undefined;
   if (!reduces.every((r) => r.body.every((s) => s.kind === 'let'))) return undefined;
-  // Static sizes only; the scheduler drops reduce axes of extent 1.
-  if (![...k.domain, ...reduces.flatMap((r) => r.axes)].every((a) => a.extent.kind === 'const' && a.extent.value >= 1)) return undefined;
+  // Sizes may be symbolic where a matrix does not need them (the outermost axis of its rows, a batch axis);
+  // the scheduler drops reduce axes of extent 1.
+  if (![...k.domain, ...reduces.flatMap((r) => r.axes)].every((a) => a.extent.kind !== 'const' || a.extent.value >= 1)) return undefined;
   if (reduces.some((r) => r.axes.some((a) => extentOf(a) === 1))) return undefined;
   const stores = body.filter((s) => s.kind === 'store');
   if (stores.length === 0) return undefined;
@@ -227,15 +227,11 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
   const first = sides[0]!;
   let m = live.filter((a) => first.va.has(a.name) && !first.vb.has(a.name));
   let n = live.filter((a) => first.vb.has(a.name) && !first.va.has(a.name));
-  const batch = live.filter((a) => !m.includes(a) && !n.includes(a));
   const prod = (axes: readonly Axis[]): number => axes.reduce((p, a) => p * extentOf(a), 1);
-  let M = prod(m);
-  let N = prod(n);
-  const macs = reduces.reduce((t, r) => t + M * N * prod(r.axes), 0);
-  if (macs < (opts.minMacs ?? GEMM_MIN_MACS) || M < GEMM_MIN_SIDE || N < GEMM_MIN_SIDE) return undefined;
-  // The result: C[m, n] at base + ldc*m + n in the output buffer, else a scratch C.
+  // The result: C[m, n] at base + ldc*m + n in the output buffer, else a scratch C. Axes at the front of
+  // the rows or columns that do not flatten with the rest (an image index before the channels) become
+  // batch axes, so that the rest is a matrix in the output.
   let out: GemmMatch['out'] = { mode: 'scratch' };
-  const batchNames = new Set(batch.map((a) => a.name));
   if (stores.length === 1) {
     const st = stores[0] as Extract<Stmt, { kind: 'store' }>;
     const b = ctx.buffers.get(st.buffer)!;
@@ -243,17 +239,30 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
     const reads = new Set<string>();
     for (const x of [...lets, ...reduces.flatMap((r) => r.body)]) if (x.kind === 'let' && x.expr.op === 'load') reads.add(x.expr.buffer);
     if (b.dtype === 'f32' && f && ![...reads].some((r) => ctx.overlap(r, st.buffer))) {
-      const sm = flatStride(f, m);
-      const sn = flatStride(f, n);
-      if (sn === 1 && sm !== undefined && sm >= N) out = { mode: 'direct', buffer: st.buffer, base: partOf(f, batchNames), ldc: sm };
-      else if (sm === 1 && sn !== undefined && sn >= M) {
-        // The output is C transposed: swap the roles of rows and columns.
-        [m, n] = [n, m];
-        [M, N] = [N, M];
-        out = { mode: 'direct', buffer: st.buffer, base: partOf(f, batchNames), ldc: sn };
+      const fit = (rows: Axis[], cols: Axis[]): { rows: Axis[]; cols: Axis[]; ldc: number } | undefined => {
+        while (cols.length > 1 && flatStride(f, cols) !== 1) cols = cols.slice(1);
+        if (cols.length === 0 || flatStride(f, cols) !== 1) return undefined;
+        while (rows.length > 1 && !((flatStride(f, rows) ?? 0) >= prod(cols))) rows = rows.slice(1);
+        const ldc = flatStride(f, rows);
+        return rows.length > 0 && ldc !== undefined && ldc >= prod(cols) ? { rows, cols, ldc } : undefined;
+      };
+      const straight = fit(m, n);
+      const swapped = straight ? undefined : fit(n, m);
+      if (straight) [m, n] = [straight.rows, straight.cols];
+      else if (swapped) [m, n] = [swapped.rows, swapped.cols]; // C transposed: rows and columns swap roles
+      const chosen = straight ?? swapped;
+      if (chosen) {
+        const keep = new Set(live.filter((a) => !m.includes(a) && !n.includes(a)).map((a) => a.name));
+        out = { mode: 'direct', buffer: st.buffer, base: partOf(f, keep), ldc: chosen.ldc };
       }
     }
   }
+  const batch = live.filter((a) => !m.includes(a) && !n.includes(a));
+  const batchNames = new Set(batch.map((a) => a.name));
+  const M = prod(m);
+  const N = prod(n);
+  const macs = reduces.reduce((t, r) => t + M * N * prod(r.axes), 0);
+  if (macs < (opts.minMacs ?? GEMM_MIN_MACS) || M < GEMM_MIN_SIDE || N < GEMM_MIN_SIDE) return undefined;
   const mNames = new Set(m.map((a) => a.name));
   const nNames = new Set(n.map((a) => a.name));
   const within = (vs: ReadonlySet<string>, side: ReadonlySet<string>): boolean => [...vs].every((v) => side.has(v) || batchNames.has(v) || !domainNames.has(v) || unit.some((u) => u.name === v));
@@ -268,7 +277,10 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
     const kAxes = x.r.axes;
     const left = operand(lid, lst, m, kAxes, batchNames, unitZero, ctx, 'left');
     const right = operand(rid, rst, n, kAxes, batchNames, unitZero, ctx, 'right');
-    const conv = right.kind === 'gen' && left.kind === 'raw' && !left.trans ? matchConv(rid, rst, left, m, n, kAxes, batchNames, unitZero, ctx) : undefined;
+    // conv.h writes its result as [M][OH*OW]: the last stage's C must be laid out so (or be the scratch C).
+    const last = x === sides[sides.length - 1];
+    const convLayout = !last || out.mode === 'scratch' || out.ldc === N;
+    const conv = convLayout && right.kind === 'gen' && left.kind === 'raw' && !left.trans ? matchConv(rid, rst, left, m, n, kAxes, batchNames, unitZero, ctx) : undefined;
     stages.push({ reduce: x.r, K: prod(kAxes), left, right, conv });
   }
   return { kernel: k, stages, lets, stores: stores as StoreStmt[], m, n, batch, unit, M, N, out };
@@ -351,9 +363,9 @@ function matchConv(id: number, stmts: readonly LetStmt[], left: Extract<Operand,
   const xs = xb.shape as number[];
   const ws = wb.shape as number[];
   const [H, W] = [xs[xs.length - 2]!, xs[xs.length - 1]!];
-  const C = xs[xs.length - 3]!;
-  const [Cg, KH, KW] = [ws[ws.length - 3]!, ws[ws.length - 2]!, ws[ws.length - 1]!];
-  if (Cg !== C) return undefined; // groups are not matched
+  // With groups, C is the channels of one group: the group's offset into the image is a batch term.
+  const [C, KH, KW] = [ws[ws.length - 3]!, ws[ws.length - 2]!, ws[ws.length - 1]!];
+  if (xs[xs.length - 3]! % C !== 0) return undefined;
   const M = extentOf(m[0]!);
   // The weight: W[m, c, kh, kw] row-major.
   if (left.ld !== C * KH * KW) return undefined;
@@ -454,16 +466,15 @@ class FragmentWriter extends CpuKernelWriter {
   }
 }
 
-/** `axes` as locals decomposed from a flat row-major index expression `flat`. */
-function decompose(axes: readonly Axis[], flat: string, name: (a: string) => string): string[] {
+/** `axes` as locals decomposed from a flat row-major index expression `flat` (`ext` spells an extent). */
+function decompose(axes: readonly Axis[], flat: string, name: (a: string) => string, ext: (a: Axis) => string): string[] {
   const out: string[] = [];
-  let stride = 1;
+  let stride = '1';
   for (let i = axes.length - 1; i >= 0; i--) {
     const a = axes[i]!;
-    const e = extentOf(a);
-    const q = stride === 1 ? flat : `(${flat} / ${stride})`;
-    out.push(`const index_t ${name(a.name)} = ${i === 0 ? q : `${q} % ${e}`};`);
-    stride *= e;
+    const q = stride === '1' ? flat : `(${flat} / (${stride}))`;
+    out.push(`[[maybe_unused]] const index_t ${name(a.name)} = ${i === 0 ? q : `${q} % (${ext(a)})`};`);
+    stride = stride === '1' ? ext(a) : `${stride} * ${ext(a)}`;
   }
   return out.reverse();
 }
@@ -510,8 +521,14 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
   const fw = new FragmentWriter(k, ctx, 0);
   fw.scope(g.batch);
   const batchNames = g.batch.map((a) => fw.name(a.name));
+  // Sizes as C++: numbers, or products of the size symbols' locals.
+  const sizeOf = (axes: readonly Axis[]): string => (axes.every((a) => a.extent.kind === 'const')
+    ? String(axes.reduce((p, a) => p * extentOf(a), 1)) : axes.map((a) => `static_cast<index_t>(${fw.idx(a.extent)})`).join(' * '));
+  const Ms = sizeOf(g.m);
+  const Ns = sizeOf(g.n);
+  const symLocals = (indent: string, from: string): string[] => [...kernelSymbols(k)].map((x) => `${indent}[[maybe_unused]] const index_t ${ctx.symbols.get(x)!} = ${from}[${ctx.symbolIndex.get(x)!}];`);
   const members = [...bufferDecls.map((m) => `  ${m};`), ...batchNames.map((b) => `  index_t ${b};`)];
-  const init = (struct: string, extra: readonly string[] = []): string => `${struct}{${[...names.map((n) => bufferParam(n)), ...batchNames, ...extra].join(', ')}}`;
+  const init = (struct: string, extra: readonly string[] = []): string => `${struct}{${[...names.map((n) => bufferParam(n)), ...batchNames, ...extra, 'S'].join(', ')}}`;
   const structs: string[] = [];
   const extraArgs: string[] = [];
   const packedParams: string[] = [];
@@ -532,22 +549,24 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
     return [
       `struct ${struct} {`,
       ...members,
+      '  const index_t* S;',
       '  static constexpr bool kPrepacked = false;',
       '  bool transposed() const { return false; }',
       '  template <int P>',
       '  const float* panels(index_t o0, index_t n, index_t p0, index_t kc, float* buf) const {',
-      ...g.batch.map((a) => `    const index_t ${w.name(a.name)} = this->${w.name(a.name)};`),
+      ...g.batch.map((a) => `    [[maybe_unused]] const index_t ${w.name(a.name)} = this->${w.name(a.name)};`),
+      ...symLocals('    ', 'this->S'),
       '    for (index_t o = 0; o < n; o += P) {',
       '      float* dst = buf + o * kc;',
       '      const int width = static_cast<int>(std::min<index_t>(P, n - o));',
       ...outer.map((a) => `      index_t ov_${w.name(a.name)}[P];`),
       '      for (int j = 0; j < P; ++j) {',
       '        const index_t of = o0 + o + (j < width ? j : width - 1);',
-      ...decompose(outer, 'of', (x) => `o_${w.name(x)}`).map((l) => `        ${l}`),
+      ...decompose(outer, 'of', (x) => `o_${w.name(x)}`, (a) => w.idx(a.extent)).map((l) => `        ${l}`),
       ...outer.map((a) => `        ov_${w.name(a.name)}[j] = o_${w.name(a.name)};`),
       '      }',
       '      for (index_t kk = 0; kk < kc; ++kk) {',
-      ...decompose(kAxes, '(p0 + kk)', (x) => w.name(x)).map((l) => `        ${l}`),
+      ...decompose(kAxes, '(p0 + kk)', (x) => w.name(x), (a) => w.idx(a.extent)).map((l) => `        ${l}`),
       '        float* d = dst + kk * P;',
       '        #pragma omp simd',
       '        for (int j = 0; j < P; ++j) {',
@@ -564,8 +583,11 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
   };
 
   /** The call computing stage i into C (ldc), with an epilogue (or none). */
-  const stageCall = (i: number, st: Stage, C: string, ldc: number, epi: string | undefined, pre: string[]): string => {
-    const mode = `aic::cpu::sgemm_transposed_mode(${g.M}, ${g.N}, ${st.K})`;
+  const stageCall = (i: number, st: Stage, C: string, ldc: string, epi: string | undefined, pre: string[]): string => {
+    const Ks = sizeOf(st.reduce.axes);
+    // Weights are packed when the model is created, for the orientation the GEMM will pick; with a symbolic
+    // size that is not known then, so they are packed (and the GEMM run) in the normal orientation.
+    const mode = Number.isNaN(g.M * g.N * st.K) ? 'false' : `aic::cpu::sgemm_transposed_mode(${g.M}, ${g.N}, ${st.K})`;
     const operandExpr = (side: 'L' | 'R', op: Operand, outer: readonly Axis[]): string => {
       if (op.kind === 'gen') {
         const struct = `Src_${name}_${side}${i}`;
@@ -573,13 +595,14 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
         return init(struct);
       }
       const isA = side === 'L';
-      if (op.weight) {
-        // Packed once when the model is created, for the orientation the GEMM picks for this shape.
+      // A weight is packed once, when the model is created (where its sizes must be known).
+      const staticSizes = [...outer, ...st.reduce.axes].every((a) => a.extent.kind === 'const');
+      if (op.weight && staticSizes) {
         const param = packOnce(
-          isA ? `aic::cpu::sgemm_packed_a_floats(${g.M}, ${st.K})` : `aic::cpu::sgemm_packed_b_floats(${st.K}, ${g.N})`,
-          (dst, pointer) => `aic::cpu::sgemm_pack_${isA ? 'a' : 'b'}(${op.trans}, ${isA ? `${g.M}, ${st.K}` : `${st.K}, ${g.N}`}, ${pointer(op.buffer)} + ${fw.idx(op.base)}, ${op.ld}, ${dst}, ${mode})`,
+          isA ? `aic::cpu::sgemm_packed_a_floats(${Ms}, ${Ks})` : `aic::cpu::sgemm_packed_b_floats(${Ks}, ${Ns})`,
+          (dst, pointer) => `aic::cpu::sgemm_pack_${isA ? 'a' : 'b'}(${op.trans}, ${isA ? `${Ms}, ${Ks}` : `${Ks}, ${Ns}`}, ${pointer(op.buffer)} + ${fw.idx(op.base)}, ${op.ld}, ${dst}, ${mode})`,
         );
-        return isA ? `aic::cpu::PackedA(${param}, ${g.M}, ${mode})` : `aic::cpu::PackedB(${param}, ${g.N}, ${mode})`;
+        return isA ? `aic::cpu::PackedA(${param}, ${Ms}, ${mode})` : `aic::cpu::PackedB(${param}, ${Ns}, ${mode})`;
       }
       return `aic::cpu::Raw${isA ? 'A' : 'B'}{${bufferParam(op.buffer)} + ${fw.idx(op.base)}, ${op.ld}, ${op.trans}}`;
     };
@@ -599,16 +622,16 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
     }
     const left = operandExpr('L', st.left, g.m);
     const right = operandExpr('R', st.right, g.n);
-    return `aic::cpu::sgemm(${left}, ${right}, ${g.M}, ${g.N}, ${st.K}, 1.0f, 0.0f, ${C}, ${ldc}${epi ? `, ${epi}` : ''});`;
+    return `aic::cpu::sgemm(${left}, ${right}, ${Ms}, ${Ns}, ${Ks}, 1.0f, 0.0f, ${C}, ${ldc}${epi ? `, ${epi}` : ''});`;
   };
 
   // ---- the epilogue: the kernel's statements, on each final piece of the last stage's C ----
   const last = g.stages.length - 1;
   const direct = g.out.mode === 'direct';
   const ew = new FragmentWriter(k, ctx, 3);
-  const flatAxis: Axis = { name: 'f0', extent: ix.c(g.N) };
+  const flatAxis: Axis = { name: 'f0', extent: ix.mul(...g.n.map((a) => a.extent)) };
   ew.scope([...g.m, ...g.n, ...g.batch, flatAxis]);
-  g.stages.forEach((st, i) => ew.defineValue(st.reduce.id, 'f32', i === last ? 'c[jj]' : `scr${i}[row * ${g.N} + f0]`));
+  g.stages.forEach((st, i) => ew.defineValue(st.reduce.id, 'f32', i === last ? 'c[jj]' : `scr${i}[row * ${Ns} + f0]`));
   const epiStmts = mapIndices(zeroUnits(k.body.filter((s) => s.kind !== 'reduce')), (e) => flattenTerms(e, g.n, 'f0'));
   for (const s of epiStmts) {
     if (s.kind === 'store' && direct) ew.line(`c[jj] = v${s.value};`);
@@ -619,14 +642,16 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
     `struct Epi_${name} {`,
     ...members,
     ...scratchMembers,
+    '  const index_t* S;',
     '  void operator()(index_t row, index_t col, float* c, int count) const {',
     '    (void)row;',
-    ...g.batch.map((a) => `    const index_t ${ew.name(a.name)} = this->${ew.name(a.name)};`),
-    ...decompose(g.m, 'row', (x) => ew.name(x)).map((l) => `    ${l}`),
+    ...g.batch.map((a) => `    [[maybe_unused]] const index_t ${ew.name(a.name)} = this->${ew.name(a.name)};`),
+    ...symLocals('    ', 'this->S'),
+    ...decompose(g.m, 'row', (x) => ew.name(x), (a) => ew.idx(a.extent)).map((l) => `    ${l}`),
     '    #pragma omp simd',
     '    for (int jj = 0; jj < count; ++jj) {',
     '      const index_t f0 = col + jj;',
-    ...decompose(g.n, 'f0', (x) => ew.name(x)).map((l) => `      ${l}`),
+    ...decompose(g.n, 'f0', (x) => ew.name(x), (a) => ew.idx(a.extent)).map((l) => `      ${l}`),
     ...ew.text(),
     '    }',
     '  }',
@@ -636,23 +661,25 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
   // ---- the kernel function: batch loops around the GEMMs (or convolutions) ----
   const head: string[] = [];
   const body: string[] = [];
+  head.push(...symLocals('', 'S'));
   const scratch = (i: number | string): string => {
-    head.push(`static thread_local std::vector<float> scratch${i};`, `if (scratch${i}.size() < ${g.M * g.N}u) scratch${i}.resize(${g.M * g.N});`);
+    const size = `static_cast<std::size_t>(${Ms}) * static_cast<std::size_t>(${Ns})`;
+    head.push(`static thread_local std::vector<float> scratch${i};`, `if (scratch${i}.size() < ${size}) scratch${i}.resize(${size});`);
     return `scratch${i}.data()`;
   };
-  g.stages.slice(0, last).forEach((st, i) => body.push(stageCall(i, st, scratch(i), g.N, undefined, head)));
+  g.stages.slice(0, last).forEach((st, i) => body.push(stageCall(i, st, scratch(i), Ns, undefined, head)));
   let C: string;
-  let ldc: number;
+  let ldc: string;
   if (g.out.mode === 'direct') {
     C = `${bufferParam(g.out.buffer)} + ${fw.idx(g.out.base)}`;
-    ldc = g.out.ldc;
+    ldc = String(g.out.ldc);
   } else {
     C = scratch('C');
-    ldc = g.N;
+    ldc = Ns;
   }
   const epi = init(`Epi_${name}`, g.stages.slice(0, last).map((_, i) => `scratch${i}.data()`));
   body.push(stageCall(last, g.stages[last]!, C, ldc, epi, head));
-  const loops = g.batch.map((a) => `for (index_t ${fw.name(a.name)} = 0; ${fw.name(a.name)} < ${extentOf(a)}; ++${fw.name(a.name)}) {`);
+  const loops = g.batch.map((a) => `for (index_t ${fw.name(a.name)} = 0; ${fw.name(a.name)} < ${fw.idx(a.extent)}; ++${fw.name(a.name)}) {`);
   const params = [...decl.split(', ').slice(0, names.length), ...packedParams, 'const index_t* S', 'aic::Status* st'].join(', ');
   const fn = [`static void kernel_${name}(${params}) {`, '  (void)S; (void)st;', ...indent([...head, ...loops, ...body, ...loops.map(() => '}')], 1), '}'].join('\n');
   return { source: [...structs, fn].join('\n\n'), extraArgs };

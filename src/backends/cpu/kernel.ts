@@ -38,6 +38,9 @@ export interface KernelContext {
   readonly elements: (b: Buffer) => string;
 }
 
+/** Bytes before and after the arena that masked loads may read (and discard). */
+export const ARENA_GUARD_BYTES = 1 << 16;
+
 /** Work (points times statements) below which a kernel runs on one thread: a parallel region costs a few µs. */
 export const PARALLEL_WORK = 1 << 15;
 
@@ -134,7 +137,7 @@ export class CpuKernelWriter extends KernelWriter {
   emitSymbols(syms: Iterable<string>): void {
     for (const s of syms) {
       const i = this.ctx.symbolIndex.get(s) ?? fail('E_UNSUPPORTED', `cpu: size $${s} is not fixed by the inputs' shapes (kernel ${this.kernel.name}); not supported yet`);
-      this.emit(`const index_t ${this.symbol(s)} = S[${i}];`);
+      this.emit(`[[maybe_unused]] const index_t ${this.symbol(s)} = S[${i}];`);
     }
   }
 
@@ -212,7 +215,12 @@ export class CpuKernelWriter extends KernelWriter {
    * picks the value), so that the load is unconditional and the loop around it vectorizes. */
   protected load(buffer: string, index: IndexExpr, t: DType, mask: string | undefined): string {
     const read = fromElement(t, `${bufferParam(buffer)}[${this.safeIndex(buffer, index, mask !== undefined)}]`);
-    return mask !== undefined ? `(${mask} ? ${read} : ${zero(t)})` : read;
+    if (mask === undefined) return read;
+    const b = this.ctx.buffers.get(buffer)!;
+    const n = b.shape.every((d) => typeof d === 'number') ? (b.shape as number[]).reduce((x, y) => x * y, 1) : undefined;
+    if (n === 0) return zero(t); // nothing to read: the mask is never true
+    // A buffer whose size is symbolic may be empty: then only a conditional load is safe.
+    return n === undefined ? `(${mask} ? ${read} : ${zero(t)})` : `aic::pick(${mask}, ${read}, ${zero(t)})`;
   }
 
   /** An index that reads data (a gather) or is masked is clamped into the buffer, unless its range proves it inside. */
@@ -223,6 +231,10 @@ export class CpuKernelWriter extends KernelWriter {
     const r = rangeOf(index, this.extents);
     const n = b.shape.every((d) => typeof d === 'number') ? (b.shape as number[]).reduce((x, y) => x * y, 1) : undefined;
     if (n !== undefined && r.lo >= 0 && r.hi < n) return text;
+    // A temp in the arena may be read a little outside (what a mask then discards): the arena has guard
+    // bytes on both sides, and an unclamped index stays affine, so the loop vectorizes with plain loads.
+    const guard = Math.floor(ARENA_GUARD_BYTES / DTYPE_INFO[b.dtype].bytes);
+    if (masked && n !== undefined && b.role === 'temp' && b.offset !== undefined && r.lo >= -guard && r.hi < n + guard) return text;
     return `aic::clamp_index(${text}, ${this.ctx.elements(b)})`;
   }
 

@@ -98,7 +98,8 @@ export async function compile(dir: string, args: readonly string[], o: CxxOption
   if (r.status !== 0) {
     const log = `${r.stdout}${r.stderr}`;
     writeFileSync(join(dir, 'build.log'), log);
-    fail('E_BUILD', `cpu: ${cxx} failed: ${firstError(log)} (generated file: ${shown})`, `the full log is ${join(dir, 'build.log')}`);
+    const logAt = shown.endsWith('.cpp') ? join(dirname(shown), 'build.log') : join(dir, 'build.log');
+    fail('E_BUILD', `cpu: ${cxx} failed: ${firstError(log)} (generated file: ${shown})`, `the full log is ${logAt}`);
   }
 }
 
@@ -106,8 +107,10 @@ export async function compile(dir: string, args: readonly string[], o: CxxOption
  * the same file for every model) comes from the cache. `shownDir` is where the user will find the sources
  * when the build fails. */
 export async function buildInPlace(dir: string, prefix: string, o: CxxOptions = {}, shownDir = dir): Promise<string> {
+  // The model first: a failure (the flags included) names the generated file.
+  await compile(dir, ['-I.', '-c', 'model.cpp', '-o', 'model.o'], o, join(shownDir, 'model.cpp'));
   const obj = await runnerObject(prefix, o);
-  await compile(dir, ['-I.', 'model.cpp', obj, '-o', 'model'], o, join(shownDir, 'model.cpp'));
+  await compile(dir, ['model.o', obj, '-o', 'model'], o, join(shownDir, 'model.cpp'));
   return join(dir, 'model');
 }
 
@@ -145,7 +148,12 @@ async function runnerObject(prefix: string, o: CxxOptions): Promise<string> {
   const tmp = mkdtempSync(`${dest}.tmp-`);
   writeFileSync(join(tmp, 'main.cpp'), src);
   writeFileSync(join(tmp, 'model.h'), header);
-  await compile(tmp, ['-c', 'main.cpp', '-o', 'main.o'], o, join(tmp, 'main.cpp'));
+  try {
+    await compile(tmp, ['-c', 'main.cpp', '-o', 'main.o'], o, 'the runner, main.cpp');
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
   publish(tmp, dest);
   return obj;
 }
@@ -158,6 +166,8 @@ export interface RunnerOptions {
   runs?: number;
   warmup?: number;
   timeoutMs?: number;
+  /** Arguments before the runner's own (a test executable that holds several models takes their number). */
+  leading?: readonly string[];
 }
 
 export interface RunnerResult {
@@ -174,9 +184,12 @@ export async function runRunner(exe: string, weights: string, inputs: readonly T
       writeFileSync(f, writeNpy(t));
       return f;
     });
-    const args = ['--weights', weights, '--out', dir, ...(o.threads ? ['--threads', String(o.threads)] : []),
+    const args = [...(o.leading ?? []), '--weights', weights, '--out', dir, ...(o.threads ? ['--threads', String(o.threads)] : []),
       ...(o.runs ? ['--runs', String(o.runs), '--warmup', String(o.warmup ?? 3)] : []), ...files];
-    const env = o.runs ? process.env : { ...process.env, OMP_WAIT_POLICY: process.env['OMP_WAIT_POLICY'] ?? 'PASSIVE' };
+    // Correctness runs share the machine (conformance runs cases in parallel): threads sleep when idle. Timed
+    // runs spin a little between kernels (GOMP_SPINCOUNT), unless the environment says otherwise.
+    const userSet = process.env['OMP_WAIT_POLICY'] !== undefined || process.env['GOMP_SPINCOUNT'] !== undefined;
+    const env = userSet ? process.env : o.runs ? { ...process.env, GOMP_SPINCOUNT: '10000' } : { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' };
     const r = await run(exe, args, dir, env, o.timeoutMs ?? 0);
     if (r.status !== 0) {
       const msg = r.stderr.split('\n').find((l) => l.startsWith('aic: error:'))?.replace(/^aic: error:\s*/, '');

@@ -1,12 +1,12 @@
-// A Program as a WGSL artifact: one compute shader per loop kernel, the JSON plan (segments, where every
-// tensor lives, each kernel's bindings and dispatch), and the weights as the GPU's words. Kernels that are
-// not loop nests (extern: scatter, If/Loop/Scan, TopK, NonZero, Unique) are refused by name.
+// A Program as a WGSL artifact: one compute shader per loop kernel (two for a scatter), the JSON plan
+// (segments, where every tensor lives, each kernel's bindings and dispatch), and the weights as the GPU's
+// words. Extern kernels other than scatter (If/Loop/Scan, TopK, NonZero, Unique) are refused by name.
 import { fail } from '../../ir/error.js';
 import type { Tensor } from '../../ir/tensor.js';
-import type { LoopKernel } from '../../kernel/kernel.js';
 import { bufferMap, type Program } from '../../kernel/program.js';
 import { planLayout, type Layout } from './layout.js';
 import { checkDType } from './spelling.js';
+import { renderExtern } from './extern.js';
 import { renderGemm } from './matmul.js';
 import { renderKernel, type KernelShader, type RenderContext } from './render.js';
 import { WgslModel, type HostArray, type WgslPlan } from './runtime.js';
@@ -28,7 +28,7 @@ export interface WgslEmitOptions {
 /** Refuse, with E_UNSUPPORTED naming the op or dtype, what the WGSL backend cannot render. */
 export function checkRenderable(p: Program): void {
   for (const k of p.kernels) {
-    if (k.kind === 'extern') {
+    if (k.kind === 'extern' && !(k.graph.nodes.length === 1 && k.graph.nodes[0]!.op === 'prim.scatter')) {
       const op = k.graph.nodes[0]?.op ?? k.graph.name;
       fail('E_UNSUPPORTED', `wgsl: kernel ${k.name} runs ${op} (${k.note ?? 'an extern kernel'}), which is not a loop nest; the WGSL backend cannot run it yet`);
     }
@@ -42,20 +42,24 @@ export function emitWgsl(p: Program, opts: WgslEmitOptions = {}): WgslArtifact {
   const ctx: RenderContext = { buffers: bufferMap(p), layout, checks: [] };
   const shaders = new Map<string, string>();
   const kernels: WgslPlan['kernels'][number][] = [];
-  for (const k of p.kernels as LoopKernel[]) {
-    if (k.body.length === 0) continue; // an empty result: nothing to compute
-    const s: KernelShader = (opts.tiledMatmul ?? true ? renderGemm(k, ctx) : undefined) ?? renderKernel(k, ctx);
-    if (s.dispatch.count === 0) continue;
-    const file = `${k.name}.wgsl`;
-    shaders.set(file, s.code);
-    kernels.push({
-      name: k.name,
-      ...(k.note !== undefined ? { note: k.note } : {}),
-      file,
-      bindings: s.bindings,
-      dispatch: s.dispatch,
-      ...(s.workgroupSize !== undefined ? { workgroupSize: s.workgroupSize } : {}),
-    });
+  for (const k of p.kernels) {
+    let rendered: KernelShader[];
+    if (k.kind === 'extern') rendered = renderExtern(k, ctx);
+    else if (k.body.length === 0) continue; // an empty result: nothing to compute
+    else rendered = [(opts.tiledMatmul ?? true ? renderGemm(k, ctx) : undefined) ?? renderKernel(k, ctx)];
+    for (const s of rendered) {
+      if (s.dispatch.count === 0) continue;
+      const file = `${s.name}.wgsl`;
+      shaders.set(file, s.code);
+      kernels.push({
+        name: s.name,
+        ...(s.note !== undefined ? { note: s.note } : {}),
+        file,
+        bindings: s.bindings,
+        dispatch: s.dispatch,
+        ...(s.workgroupSize !== undefined ? { workgroupSize: s.workgroupSize } : {}),
+      });
+    }
   }
   const weightSegments = layout.segments.filter((s) => s.role === 'weights');
   const weightsBytes = weightSegments.reduce((n, s) => Math.max(n, (s.binOffset ?? 0) + s.words * 4), 0);

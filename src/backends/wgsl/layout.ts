@@ -51,10 +51,10 @@ export const MAX_SEGMENT_BYTES = 128 * 1024 * 1024;
 
 /** The dtype whose element size a GPU element of t has (for planning the arena). */
 function gpuStorageType(t: DType): DType {
-  if (t === 'f16' || t === 'bf16') return 'f32';
-  if (t === 'bool' || t === 'u8' || t === 'u16') return 'u32';
-  if (t === 'i8' || t === 'i16') return 'i32';
-  return t;
+  const info = DTYPE_INFO[t];
+  if (info.big || info.bits === 32) return t;
+  if (info.kind === 'float') return 'f32';
+  return info.kind === 'int' ? 'i32' : 'u32';
 }
 
 /** Words are aligned to 16 (64 bytes) within a segment, as the arena planner aligns. */

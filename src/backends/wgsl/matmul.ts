@@ -34,8 +34,10 @@ const MIN_K = 8;
 
 /** The kernel as a tiled GEMM, or undefined when it is not one worth tiling. */
 export function renderGemm(k: LoopKernel, ctx: RenderContext): KernelShader | undefined {
-  const g = matchGemm(k);
-  if (!g) return undefined;
+  const found = matchGemm(k);
+  if (!found) return undefined;
+  // Axes neither operand reads (a convolution with a constant weight) run along m: the A slice repeats.
+  const g: GemmPattern = { ...found, m: [...found.m, ...found.rest], rest: [] };
   const [M, N, K] = [extent(g.m), extent(g.n), extent(g.stage.axes)];
   const B = extent([...g.batch, ...g.rest]);
   if (![M, N, K, B].every(Number.isFinite)) return undefined;

@@ -23,9 +23,9 @@
 //   }
 //
 // The workgroup size is an override constant the host sets from the device's limits (a power of two).
-import type { DType } from '../../ir/dtype.js';
+import { DTYPE_INFO, type DType } from '../../ir/dtype.js';
 import { fail } from '../../ir/error.js';
-import type { IndexExpr } from '../../kernel/index-expr.js';
+import { rangeOf, type IndexExpr, type Range } from '../../kernel/index-expr.js';
 import type { Axis, LoopKernel, Stmt } from '../../kernel/kernel.js';
 import type { Buffer } from '../../kernel/program.js';
 import { REDUCE_ROWS } from '../../ir/prims/index.js';
@@ -204,6 +204,10 @@ export class WgslKernelWriter extends KernelWriter {
     return p;
   }
 
+  protected isEmpty(buffer: string): boolean {
+    return this.ctx.layout.placement.get(buffer)?.words === 0;
+  }
+
   /** The word address of element `index` of a placed buffer (for 64-bit elements, of its low word). */
   protected address(p: Placement, index: string, t: DType): string {
     const scaled = wordsPer(t) === 1 ? index : `2 * ${index}`;
@@ -217,8 +221,11 @@ export class WgslKernelWriter extends KernelWriter {
   }
 
   protected load(buffer: string, index: IndexExpr, t: DType, mask: string | undefined): string {
+    if (this.isEmpty(buffer)) return zero(t); // a loop over nothing reads it: no segment holds it
     const p = this.place(buffer, 'read');
-    const at = this.address(p, this.index(index), t);
+    // A masked load may address outside its buffer where the mask is false (a pad's border): clamped at 0,
+    // as WGSL rejects a negative constant index (robust access makes any other address safe to read).
+    const at = mask !== undefined ? `max(${this.address(p, this.index(index), t)}, 0i)` : this.address(p, this.index(index), t);
     let read: string;
     if (wordsPer(t) === 2) {
       const a = this.temp(at);
@@ -228,6 +235,7 @@ export class WgslKernelWriter extends KernelWriter {
   }
 
   protected store(buffer: string, index: IndexExpr, value: string, t: DType): string {
+    if (this.isEmpty(buffer)) return `// @${buffer} is empty`;
     const p = this.place(buffer, 'read_write');
     const at = this.address(p, this.index(index), t);
     if (wordsPer(t) === 2) {
@@ -275,6 +283,7 @@ export class WgslKernelWriter extends KernelWriter {
   protected override index(e: IndexExpr): string {
     if (e.kind === 'const') return e.value < 0 ? `(${e.value})` : String(e.value);
     if (e.kind !== 'ref') return super.index(e);
+    if (this.narrow.has(e.id)) return this.narrowValue(e.id);
     const v = this.value(e.id);
     const t = this.typeOf(e.id);
     switch (valueType(t)) {
@@ -287,6 +296,7 @@ export class WgslKernelWriter extends KernelWriter {
   }
 
   protected override let(s: LetStmt): void {
+    if (this.letNarrow(s)) return;
     const e = s.expr;
     let text: string;
     switch (e.op) {
@@ -353,8 +363,133 @@ export class WgslKernelWriter extends KernelWriter {
       for (const l of r.step(s.operands.map((o) => this.value(o)), position)) this.emit(l);
     });
     this.forget(s.body);
+    this.defineReduce(s, r.result);
+  }
+
+  /** A reduce stage's result; an argmax/argmin position into i64 stays an i32 (it is below the extent). */
+  protected defineReduce(s: ReduceStmt, result: string): void {
     this.define(s.id, s.dtype);
-    this.emit(`let v${s.id}: ${this.valueType(s.dtype)} = ${r.result};`);
+    const arg = s.combiner === 'argmax' || s.combiner === 'argmin';
+    if (arg && s.dtype === 'i64' && s.axes[0]?.extent.kind === 'const') {
+      this.narrow.set(s.id, { lo: 0, hi: Math.max(0, s.axes[0].extent.value - 1) });
+      this.emit(`let v${s.id}: i32 = max(a${s.id}, 0i);`);
+      return;
+    }
+    this.emit(`let v${s.id}: ${this.valueType(s.dtype)} = ${result};`);
+  }
+
+  // ---- i64 values held as i32 where their range is known to fit ----
+
+  /** i64 values held as i32, with their bounds. */
+  protected readonly narrow = new Map<number, Range>();
+  private readonly weightRanges = new Map<string, Range | undefined>();
+
+  /** A value as its dtype's register type (an i64 held as i32 is widened to vec2<u32>). */
+  protected override value(id: number): string {
+    const v = super.value(id);
+    return this.narrow.has(id) ? this.sp.call('i64_from_i32', v) : v;
+  }
+
+  protected narrowValue(id: number): string {
+    return super.value(id);
+  }
+
+  /** The bounds of the values of a weight (i64), when they fit in i32. */
+  private weightRange(buffer: string): Range | undefined {
+    if (this.weightRanges.has(buffer)) return this.weightRanges.get(buffer);
+    const data = this.buffers.get(buffer)?.data?.data;
+    let r: Range | undefined;
+    if (data instanceof BigInt64Array && data.length > 0) {
+      let lo = data[0]!;
+      let hi = data[0]!;
+      for (const x of data) {
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+      r = { lo: Number(lo), hi: Number(hi) };
+    }
+    this.weightRanges.set(buffer, r);
+    return r;
+  }
+
+  /** Bounds of an operand: an i64 held narrow, or a small integer type. */
+  private operandRange(id: number): Range | undefined {
+    const n = this.narrow.get(id);
+    if (n) return n;
+    const t = this.typeOf(id);
+    const info = DTYPE_INFO[t];
+    if (t === 'bool') return { lo: 0, hi: 1 };
+    if (info.kind === 'int' && info.bits <= 32) return { lo: -(2 ** (info.bits - 1)), hi: 2 ** (info.bits - 1) - 1 };
+    if (info.kind === 'uint' && info.bits < 32) return { lo: 0, hi: 2 ** info.bits - 1 };
+    return undefined;
+  }
+
+  /** An i64 let whose range fits in i32, written as an i32; false when it is not one. */
+  protected letNarrow(s: LetStmt): boolean {
+    if (s.dtype !== 'i64') return false;
+    const e = s.expr;
+    let range: Range | undefined;
+    let text = '';
+    const fits = (r: Range | undefined): r is Range => r !== undefined && Number.isFinite(r.lo) && Number.isFinite(r.hi) && r.lo >= -(2 ** 31) && r.hi < 2 ** 31;
+    switch (e.op) {
+      case 'const': {
+        const v = Number(e.value);
+        range = { lo: v, hi: v };
+        text = this.sp.literal('i32', v);
+        break;
+      }
+      case 'index':
+        range = rangeOf(e.index, this.extents);
+        text = this.index(e.index);
+        break;
+      case 'load': {
+        if (this.buffers.get(e.buffer)?.role !== 'weight') return false;
+        range = this.weightRange(e.buffer);
+        if (e.mask !== undefined && range) range = { lo: Math.min(0, range.lo), hi: Math.max(0, range.hi) };
+        if (fits(range)) text = `bitcast<i32>(${this.load(e.buffer, e.index, 'i64', e.mask !== undefined ? super.value(e.mask) : undefined)}.x)`;
+        break;
+      }
+      case 'prim': {
+        const args = e.args;
+        const ranges = args.map((a) => this.operandRange(a));
+        const narrowArg = (a: number): string => (this.narrow.has(a) ? this.narrowValue(a) : this.sp.cast(this.typeOf(a), 'i32', super.value(a)));
+        const [x, y] = [ranges[0], ranges[1]];
+        if (e.prim === 'cast' && this.typeOf(args[0]!) !== 'u32') {
+          range = x;
+          if (fits(range)) text = narrowArg(args[0]!);
+          break;
+        }
+        if (args.some((a) => this.typeOf(a) !== 'i64' && e.prim !== 'where')) return false;
+        const i32Prim = (op: string): string => this.sp.prim(op, args.map(narrowArg), args.map(() => 'i32'), 'i32');
+        switch (e.prim) {
+          case 'where': {
+            const [a, b] = [ranges[1], ranges[2]];
+            if (!this.narrow.has(args[1]!) || !this.narrow.has(args[2]!) || !a || !b) return false;
+            range = { lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi) };
+            text = `select(${this.narrowValue(args[2]!)}, ${this.narrowValue(args[1]!)}, ${super.value(args[0]!)})`;
+            break;
+          }
+          case 'add': if (x && y) range = { lo: x.lo + y.lo, hi: x.hi + y.hi }; break;
+          case 'sub': if (x && y) range = { lo: x.lo - y.hi, hi: x.hi - y.lo }; break;
+          case 'mul': if (x && y) {
+            const c = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
+            range = { lo: Math.min(...c), hi: Math.max(...c) };
+          } break;
+          case 'max': case 'min': if (x && y) range = { lo: Math[e.prim](x.lo, y.lo), hi: Math[e.prim](x.hi, y.hi) }; break;
+          case 'neg': if (x) range = { lo: -x.hi, hi: -x.lo }; break;
+          case 'abs': if (x) range = { lo: x.lo <= 0 && x.hi >= 0 ? 0 : Math.min(Math.abs(x.lo), Math.abs(x.hi)), hi: Math.max(Math.abs(x.lo), Math.abs(x.hi)) }; break;
+          default: return false;
+        }
+        if (e.prim !== 'where' && fits(range)) text = i32Prim(e.prim);
+        break;
+      }
+      default: return false;
+    }
+    if (!fits(range) || text === '') return false;
+    this.define(s.id, s.dtype);
+    this.narrow.set(s.id, range);
+    this.emit(`let v${s.id}: i32 = ${text};`);
+    return true;
   }
 
   // ---- one workgroup per point ----
@@ -457,8 +592,7 @@ export class WgslKernelWriter extends KernelWriter {
       this.emit(`${acc} = workgroupUniformLoad(&${arr}[0]);`);
     }
     this.emit('workgroupBarrier();');
-    this.define(s.id, s.dtype);
-    this.emit(`let v${s.id}: ${this.valueType(s.dtype)} = ${r.result};`);
+    this.defineReduce(s, r.result);
   }
 }
 

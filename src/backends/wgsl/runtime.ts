@@ -282,12 +282,12 @@ export class WgslModel {
   }
 
   /** Host elements as GPU words (bool and 8/16-bit ints widened; 64-bit ints and 32-bit types as their bytes). */
-  static toWords(dtype: string, data: HostArray): Uint32Array {
+  static toWords(_dtype: string, data: HostArray): Uint32Array {
     if (data instanceof Float32Array || data instanceof Int32Array || data instanceof Uint32Array
       || data instanceof BigInt64Array || data instanceof BigUint64Array) {
       return new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4);
     }
-    if (dtype === 'i8' || dtype === 'i16') return new Uint32Array(Int32Array.from(data as Int8Array).buffer);
+    // Uint32Array.from keeps a negative value's two's-complement bits: the sign extension of i8/i16/i4/i2.
     return Uint32Array.from(data as Uint8Array);
   }
 
@@ -295,16 +295,18 @@ export class WgslModel {
   static fromWords(dtype: string, words: Uint32Array, elements: number): HostArray {
     const buf = words.buffer.slice(words.byteOffset, words.byteOffset + words.byteLength);
     switch (dtype) {
-      case 'f32': case 'f16': case 'bf16': return new Float32Array(buf, 0, elements);
       case 'i32': return new Int32Array(buf, 0, elements);
       case 'u32': return new Uint32Array(buf, 0, elements);
       case 'i64': return new BigInt64Array(buf, 0, elements);
       case 'u64': return new BigUint64Array(buf, 0, elements);
-      case 'i8': return Int8Array.from(new Int32Array(buf, 0, elements));
+      case 'i8': case 'i4': case 'i2': return Int8Array.from(new Int32Array(buf, 0, elements));
       case 'i16': return Int16Array.from(new Int32Array(buf, 0, elements));
       case 'u16': return Uint16Array.from(new Uint32Array(buf, 0, elements));
-      case 'u8': case 'bool': return Uint8Array.from(new Uint32Array(buf, 0, elements));
-      default: throw WgslModel.error(`dtype ${dtype} has no GPU format`);
+      case 'u8': case 'u4': case 'u2': case 'bool': return Uint8Array.from(new Uint32Array(buf, 0, elements));
+      default:
+        // f32, and the floats held as the f32 they equal: f16, bf16, float8, float4.
+        if (/^f(32|16|8|4)|^bf16$/.test(dtype)) return new Float32Array(buf, 0, elements);
+        throw WgslModel.error(`dtype ${dtype} has no GPU format`);
     }
   }
 

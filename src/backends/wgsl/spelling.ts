@@ -18,13 +18,15 @@ import { fail } from '../../ir/error.js';
 import { I64_HELPERS } from './i64.js';
 
 /** The dtypes the WGSL backend computes with. */
-export const WGSL_DTYPES: readonly DType[] = ['f32', 'f16', 'bf16', 'i8', 'i16', 'i32', 'i64', 'u8', 'u16', 'u32', 'u64', 'bool'];
+export const WGSL_DTYPES: readonly DType[] = [
+  'f32', 'f16', 'bf16', 'i8', 'i16', 'i32', 'i64', 'u8', 'u16', 'u32', 'u64', 'bool',
+  'f8e4m3fn', 'f8e4m3fnuz', 'f8e5m2', 'f8e5m2fnuz', 'f4e2m1', 'f8e8m0', 'i4', 'u4', 'i2', 'u2',
+];
 
 /** Why a dtype cannot run on WGSL (the README lists these). */
 export function unsupportedReason(t: DType): string | undefined {
   if (WGSL_DTYPES.includes(t)) return undefined;
-  if (t === 'f64') return 'WGSL has no 64-bit float';
-  return 'narrow storage formats (float8, float4, 4- and 2-bit ints) are not rendered yet';
+  return t === 'f64' ? 'WGSL has no 64-bit float' : 'not rendered yet';
 }
 
 export function checkDType(t: DType, where: string): void {
@@ -36,7 +38,15 @@ export function checkDType(t: DType, where: string): void {
 export const wordsPer = (t: DType): number => (DTYPE_INFO[t].big ? 2 : 1);
 
 const isWide = (t: DType): boolean => DTYPE_INFO[t].big;
-const SMALL_INT: Partial<Record<DType, string>> = { i8: 'wrap_i8', i16: 'wrap_i16', u8: 'wrap_u8', u16: 'wrap_u16' };
+const SMALL_INT: Partial<Record<DType, string>> = {
+  i8: 'wrap_i8', i16: 'wrap_i16', u8: 'wrap_u8', u16: 'wrap_u16', i4: 'wrap_i4', u4: 'wrap_u4', i2: 'wrap_i2', u2: 'wrap_u2',
+};
+
+/** The float formats narrower than f32, computed in f32 and rounded after every operation. */
+const ROUNDING: Partial<Record<DType, string>> = {
+  f16: 'round_f16', bf16: 'round_bf16', f8e4m3fn: 'round_f8e4m3fn', f8e4m3fnuz: 'round_f8e4m3fnuz',
+  f8e5m2: 'round_f8e5m2', f8e5m2fnuz: 'round_f8e5m2fnuz', f4e2m1: 'round_f4e2m1', f8e8m0: 'round_f8e8m0',
+};
 
 /** The WGSL type of a scalar value of dtype t. */
 export function valueType(t: DType): string {
@@ -158,6 +168,49 @@ const CORE_HELPERS: Record<string, Helper> = {
   wrap_i16: { code: 'fn wrap_i16(x: i32) -> i32 { return (x << 16u) >> 16u; }' },
   wrap_u8: { code: 'fn wrap_u8(x: u32) -> u32 { return x & 0xffu; }' },
   wrap_u16: { code: 'fn wrap_u16(x: u32) -> u32 { return x & 0xffffu; }' },
+  wrap_i4: { code: 'fn wrap_i4(x: i32) -> i32 { return (x << 28u) >> 28u; }' },
+  wrap_u4: { code: 'fn wrap_u4(x: u32) -> u32 { return x & 0xfu; }' },
+  wrap_i2: { code: 'fn wrap_i2(x: i32) -> i32 { return (x << 30u) >> 30u; }' },
+  wrap_u2: { code: 'fn wrap_u2(x: u32) -> u32 { return x & 0x3u; }' },
+  // float8 and float4 (src/ir/float8.ts): to nearest, ties to even, at the format's spacing (2^(e - mant),
+  // e clamped to the subnormal binade); past the largest finite value: inf (mode 0), NaN (1) or the largest
+  // (2, and NaN becomes -0); the uz formats have no -0.
+  round_small: {
+    deps: ['is_nan'],
+    code: `fn round_small(x: f32, mant: i32, emin: i32, maxv: f32, mode: u32, uz: bool) -> f32 {
+  if (is_nan(x)) { return select(f32_from_bits(0x7fc00000u), bitcast<f32>(0x80000000u), mode == 2u); }
+  let a = abs(x);
+  let inf = f32_from_bits(0x7f800000u);
+  var r = inf;
+  if (a != inf) {
+    let e = max(i32((bitcast<u32>(a) >> 23u) & 0xffu) - 127i, emin);
+    r = ldexp(round(ldexp(a, mant - e)), e - mant);
+  }
+  if (r > maxv) {
+    if (mode == 1u) { return f32_from_bits(0x7fc00000u); }
+    r = select(maxv, inf, mode == 0u);
+  }
+  if (r == 0.0f && uz) { return 0.0f; }
+  return select(r, -r, (bitcast<u32>(x) >> 31u) != 0u);
+}`,
+  },
+  round_f8e4m3fn: { deps: ['round_small'], code: 'fn round_f8e4m3fn(x: f32) -> f32 { return round_small(x, 3i, -6i, 448.0f, 1u, false); }' },
+  round_f8e4m3fnuz: { deps: ['round_small'], code: 'fn round_f8e4m3fnuz(x: f32) -> f32 { return round_small(x, 3i, -7i, 240.0f, 1u, true); }' },
+  round_f8e5m2: { deps: ['round_small'], code: 'fn round_f8e5m2(x: f32) -> f32 { return round_small(x, 2i, -14i, 57344.0f, 0u, false); }' },
+  round_f8e5m2fnuz: { deps: ['round_small'], code: 'fn round_f8e5m2fnuz(x: f32) -> f32 { return round_small(x, 2i, -15i, 57344.0f, 1u, true); }' },
+  round_f4e2m1: { deps: ['round_small'], code: 'fn round_f4e2m1(x: f32) -> f32 { return round_small(x, 1i, 0i, 6.0f, 2u, false); }' },
+  // E8M0: the power of two at or above |x|, within [2^-127, 2^127]; NaN stays NaN.
+  round_f8e8m0: {
+    deps: ['is_nan'],
+    code: `fn round_f8e8m0(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  let a = abs(x);
+  if (a > 1.7014118e38f) { return 1.7014118e38f; }
+  if (a <= ldexp(1.0f, -127i)) { return ldexp(1.0f, -127i); }
+  let e = i32((bitcast<u32>(a) >> 23u) & 0xffu) - 127i;
+  return ldexp(1.0f, select(e + 1i, e, a == ldexp(1.0f, e)));
+}`,
+  },
   // C semantics, as the interpreter's int32 rows: truncating division, remainder with the dividend's sign,
   // both 0 for a zero divisor (WGSL would give the dividend).
   div_i32: { code: 'fn div_i32(a: i32, b: i32) -> i32 { if (b == 0i) { return 0i; } if (b == -1i) { return -a; } return a / b; }' },
@@ -210,15 +263,20 @@ const CORE_HELPERS: Record<string, Helper> = {
   return r;
 }`,
   },
-  // C fmod: the remainder with the sign of a.
+  // C fmod, exactly: subtract b scaled by powers of two (each step exact, by Sterbenz), the sign of a.
   mod_f32: {
     deps: ['is_nan', 'is_finite'],
     code: `fn mod_f32(a: f32, b: f32) -> f32 {
   if (is_nan(a) || is_nan(b) || !is_finite(a) || b == 0.0f) { return f32_from_bits(0x7fc00000u); }
   if (!is_finite(b)) { return a; }
-  let r = a - b * trunc(a / b);
-  if (abs(r) >= abs(b)) { return a - b * trunc(a / b) - b * sign(r) * sign(b); }
-  return r;
+  let m = abs(b);
+  var r = abs(a);
+  for (var i = 0; i < 300 && r >= m; i++) {
+    var d = ldexp(m, frexp(r).exp - frexp(m).exp);
+    if (d > r) { d = d * 0.5f; }
+    r = r - d;
+  }
+  return select(r, -r, (bitcast<u32>(a) >> 31u) != 0u);
 }`,
   },
   // Abramowitz-Stegun 7.1.26 away from 0, the Taylor series near it (relative error < 1e-6 throughout).
@@ -233,6 +291,46 @@ const CORE_HELPERS: Record<string, Helper> = {
   let y = 1.0f - (((((1.061405429f * t - 1.453152027f) * t) + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t * exp(-a * a);
   return select(y, -y, x < 0.0f);
 }`,
+  },
+  // WGSL's log is only good to 2^-21 absolute near 1 (and sin/cos to 2^-11): near 1, log(1 + d) is
+  // 2·atanh(d / (2 + d)) by its series (x - 1 is exact there).
+  log_f32: {
+    deps: ['is_nan'],
+    code: `fn log_f32(x: f32) -> f32 {
+  if (is_nan(x) || x < 0.0f) { return f32_from_bits(0x7fc00000u); }
+  if (x == 0.0f) { return f32_from_bits(0xff800000u); }
+  if (x > 0.75f && x < 1.5f) {
+    let d = x - 1.0f;
+    let s = d / (2.0f + d);
+    let s2 = s * s;
+    return 2.0f * s * (1.0f + s2 * (0.333333333f + s2 * (0.2f + s2 * (0.142857143f + s2 * (0.111111111f + s2 * 0.0909090909f)))));
+  }
+  return log(x);
+}`,
+  },
+  // sin and cos: x - k·π/2 in three parts (Cody-Waite), then Taylor polynomials on [-π/4, π/4].
+  sincos_f32: {
+    deps: ['is_finite'],
+    code: `fn sincos_f32(x: f32, cosine: bool) -> f32 {
+  if (!is_finite(x)) { return f32_from_bits(0x7fc00000u); }
+  if (abs(x) > 65536.0f) { return select(sin(x), cos(x), cosine); }
+  let k = round(x * 0.636619772f);
+  let r = ((x - k * 1.5703125f) - k * 4.837512969970703125e-4f) - k * 7.549789948768648e-8f;
+  let r2 = r * r;
+  let sr = r + r * r2 * (-0.166666667f + r2 * (0.00833333333f + r2 * (-0.000198412698f + r2 * 2.75573192e-6f)));
+  let cr = 1.0f + r2 * (-0.5f + r2 * (0.0416666667f + r2 * (-0.00138888889f + r2 * 2.48015873e-5f)));
+  let q = (i32(k) + select(0i, 1i, cosine)) & 3i;
+  if (q == 0i) { return sr; }
+  if (q == 1i) { return cr; }
+  if (q == 2i) { return -sr; }
+  return -cr;
+}`,
+  },
+  // NaN in, NaN out: WGSL lets builtins assume finite operands, the interpreter propagates NaN.
+  keep_nan: { deps: ['is_nan'], code: 'fn keep_nan(x: f32, y: f32) -> f32 { return select(y, x, is_nan(x)); }' },
+  sqrt_f32: {
+    deps: ['is_nan'],
+    code: 'fn sqrt_f32(x: f32) -> f32 { if (is_nan(x) || x < 0.0f) { return f32_from_bits(0x7fc00000u); } return sqrt(x); }',
   },
   // Near 0 by its series (a builtin through exp loses the relative precision there), else 1 - 2/(e^2|x| + 1).
   tanh_f32: {
@@ -298,9 +396,8 @@ export class Spelling {
 
   /** The result of float arithmetic rounded to t (f16 and bf16 compute in f32 and round every result). */
   private roundFloat(t: DType, x: string): string {
-    if (t === 'f16') return this.call('round_f16', x);
-    if (t === 'bf16') return this.call('round_bf16', x);
-    return x;
+    const r = ROUNDING[t];
+    return r ? this.call(r, x) : x;
   }
 
   /** The result of integer arithmetic wrapped to t's width. */
@@ -416,6 +513,7 @@ export class Spelling {
       return fail('E_UNSUPPORTED', `wgsl: bitcast from ${from} to ${to} is not supported`);
     }
     if (DTYPE_INFO[from].bits !== DTYPE_INFO[to].bits) fail('E_UNSUPPORTED', `wgsl: bitcast from ${from} to ${to} changes the width`);
+    if ((isFloat(from) && !word16(from)) || (isFloat(to) && !word16(to))) fail('E_UNSUPPORTED', `wgsl: bitcast from ${from} to ${to} is not supported yet`);
     let bits: string;
     switch (from) {
       case 'f16': bits = `(pack2x16float(vec2<f32>(${x}, 0.0f)) & 0xffffu)`; break;
@@ -440,20 +538,23 @@ export class Spelling {
   }
 }
 
+/** Floats whose bits the bitcast spells: f32, f16, bf16. */
+const word16 = (t: DType): boolean => t === 'f32' || t === 'f16' || t === 'bf16';
+
 const unknown = (op: string, t: DType): never => fail('E_UNSUPPORTED', `wgsl: the scalar op '${op}' on ${t} is not supported yet`);
 
 const FLOAT_UNARY: Record<string, (x: string, s: Spelling) => string> = {
   neg: (x) => `(-${x})`,
   abs: (x) => `abs(${x})`,
-  exp: (x) => `exp(${x})`,
-  log: (x) => `log(${x})`,
-  sqrt: (x) => `sqrt(${x})`,
+  exp: (x, s) => s.call('keep_nan', x, `exp(${x})`),
+  log: (x, s) => s.call('log_f32', x),
+  sqrt: (x, s) => s.call('sqrt_f32', x),
   recip: (x) => `(1.0f / ${x})`,
-  sin: (x) => `sin(${x})`,
-  cos: (x) => `cos(${x})`,
-  atan: (x) => `atan(${x})`,
-  tanh: (x, s) => s.call('tanh_f32', x),
-  erf: (x, s) => s.call('erf_f32', x),
+  sin: (x, s) => s.call('sincos_f32', x, 'false'),
+  cos: (x, s) => s.call('sincos_f32', x, 'true'),
+  atan: (x, s) => s.call('keep_nan', x, `atan(${x})`),
+  tanh: (x, s) => s.call('keep_nan', x, s.call('tanh_f32', x)),
+  erf: (x, s) => s.call('keep_nan', x, s.call('erf_f32', x)),
   floor: (x) => `floor(${x})`,
   ceil: (x) => `ceil(${x})`,
   round: (x) => `round(${x})`,

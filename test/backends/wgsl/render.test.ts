@@ -40,6 +40,7 @@ var<workgroup> red_f32: array<f32, WG>;
 fn f32_from_bits(b: u32) -> f32 { return bitcast<f32>(b); }
 fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn fmax_nan(a: f32, b: f32) -> f32 { if (is_nan(a) || is_nan(b)) { return f32_from_bits(0x7fc00000u); } return max(a, b); }
+fn keep_nan(x: f32, y: f32) -> f32 { return select(y, x, is_nan(x)); }
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let gid = wid.x + (wid.y + wid.z * nwg.y) * nwg.x;
@@ -67,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let r1 = i32(p2);
     let v3: f32 = bitcast<f32>(io[(8 * i0 + r1)]);
     let v4: f32 = (v3 - v0);
-    let v5: f32 = exp(v4);
+    let v5: f32 = keep_nan(v4, exp(v4));
     a2 = (a2 + v5);
   }
   red_f32[lid] = a2;
@@ -85,7 +86,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let i1 = i32(p4);
     let v6: f32 = bitcast<f32>(io[(8 * i0 + i1)]);
     let v7: f32 = (v6 - v0);
-    let v8: f32 = exp(v7);
+    let v8: f32 = keep_nan(v7, exp(v7));
     let v9: f32 = (v8 / v2);
     io[16 + (8 * i0 + i1)] = bitcast<u32>(v9);
   }
@@ -178,6 +179,34 @@ describe('wgsl renderer', () => {
 }`));
     expect([...new Uint32Array(a.weights.buffer)]).toEqual([1, 0, ...new Array<number>(14).fill(0), 0xfffffffe, 0xffffffff, 3, 0, ...new Array<number>(12).fill(0)]);
     expect(a.plan.segments).toEqual([{ name: 'w0', role: 'weights', words: 32, binOffset: 0 }, { name: 'io', role: 'io', words: 32 }]);
+  });
+
+  it('holds an i64 as i32 where its range is proven (an argmax, an index, a weight), as two words otherwise', () => {
+    const a = emitWgsl(parseProgram(`program @n(@in0, @in1) -> (@out0) {
+  arena 0
+  buffer @in0: f32[4,8] input "%x"
+  buffer @in1: i64[4] input "%k"
+  buffer @out0: i64[4] output "%y"
+  buffer @w0: i64[4] weight "%o" = dense<i64[4]: [3, -2, 7, 100]>
+  kernel k0 (i0 < 4) {
+    %0 = reduce argmax i64 (r0 < 8) {
+      %1 = load f32 @in0[8*i0 + r0]
+    } -> %1
+    %2 = index i64 [3*i0]
+    %3 = load i64 @w0[i0]
+    %4 = add i64 %0, %2
+    %5 = mul i64 %4, %3
+    %6 = load i64 @in1[i0]
+    %7 = add i64 %5, %6
+    store @out0[i0] = %7
+  }
+}`)).shaders.get('k0.wgsl')!;
+    expect(a).toContain('let v0: i32 = max(a0, 0i);');
+    expect(a).toContain('let v2: i32 = 3 * i0;');
+    expect(a).toMatch(/let v3: i32 = bitcast<i32>\(vec2<u32>\(w0\[t\d\], w0\[t\d \+ 1\]\)\.x\);/);
+    expect(a).toContain('let v4: i32 = (v0 + v2);');
+    expect(a).toContain('let v5: i32 = (v4 * v3);');
+    expect(a).toContain('let v7: vec2<u32> = i64_add(i64_from_i32(v5), v6);');
   });
 
   it('refuses f64 and extern kernels with E_UNSUPPORTED naming the dtype or op', () => {

@@ -44,17 +44,44 @@ async function checkCase(c: PrimGraphCase, tiled = true): Promise<void> {
   close(got, want, printProgram(program, { elideWeightsOver: 8 }));
 }
 
-const OPS = GENERATED_PRIMS.filter((op) => op !== 'scatter' && op !== 'bitcast');
+const OPS = GENERATED_PRIMS;
 
 describe.skipIf(!gpu)('wgsl on WebGPU', () => {
   it('random prim graphs (f32, i32, bool) match the interpreter', async () => {
     await fc.assert(fc.asyncProperty(arbPrimGraph({ dtypes: ['f32', 'i32', 'bool'], ops: OPS, numericallyTame: true, maxNodes: 12 }), (c) => checkCase(c)),
-      { seed: 7, numRuns: 60 });
+      { seed: 7, numRuns: 100 });
+  });
+
+  it('random prim graphs over every dtype WGSL renders (i64 as two words, f16 and small ints widened)', async () => {
+    const dtypes = ['f32', 'f16', 'bf16', 'i8', 'i16', 'i32', 'i64', 'u8', 'u16', 'u32', 'u64', 'bool'] as const;
+    await fc.assert(fc.asyncProperty(arbPrimGraph({ dtypes, ops: OPS.filter((o) => o !== 'bitcast'), numericallyTame: true, maxNodes: 10 }), (c) => checkCase(c)),
+      { seed: 5, numRuns: 60 });
   });
 
   it('random graphs with larger shapes (shared reductions, tiled GEMMs)', async () => {
     await fc.assert(fc.asyncProperty(arbPrimGraph({ dtypes: ['f32'], ops: OPS, numericallyTame: true, maxNodes: 8, maxDim: 40, maxElements: 20000, maxRank: 3 }), (c) => checkCase(c)),
       { seed: 11, numRuns: 25 });
+  });
+
+  it('transcendentals stay accurate where the WGSL builtins are loose (log near 1, sin near 0, tanh)', async () => {
+    const ops = ['exp', 'log', 'sin', 'cos', 'tanh', 'erf', 'atan', 'sqrt'];
+    const lines = ops.map((op, i) => `    %${2 * i + 1} = ${op} f32 %0\n    store @out${i}[i0] = %${2 * i + 1}`).join('\n');
+    const p = parseProgram(`program @t(@in0) -> (${ops.map((_, i) => `@out${i}`).join(', ')}) {
+  arena 0
+  buffer @in0: f32[64] input "%x"
+${ops.map((_, i) => `  buffer @out${i}: f32[64] output "%y${i}"`).join('\n')}
+  kernel k0 (i0 < 64) {
+    %0 = load f32 @in0[i0]
+${lines}
+  }
+}`);
+    const x = Tensor.from('f32', [64], Array.from({ length: 64 }, (_, i) => (i < 32 ? 1 + (i - 16) * 1e-4 : (i - 48) * 0.37 + 1e-5)));
+    const want = runProgram(p, [x]);
+    const got = await runOnGpu(p, [x]);
+    want.forEach((w, i) => {
+      const c = compareTensors(got[i]!, w, { rtol: 2e-5, atol: 1e-6 });
+      if (!c.ok) throw new Error(`${ops[i]}: ${c.reason}`);
+    });
   });
 
   it('64-bit integers: arithmetic, division, comparison, conversion', async () => {

@@ -215,6 +215,10 @@ inline index_t floormod(index_t a, index_t b) {
   const index_t r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
 }
+/// c ? a : b with both evaluated (a masked load is an unconditional load of a clamped index, then a pick:
+/// the loop around it vectorizes).
+template <class T> inline T pick(bool c, T a, T b) { return c ? a : b; }
+
 /// An index read from data, clamped into [0, n) so that a failed range check cannot read out of bounds.
 inline index_t clamp_index(index_t i, index_t n) { return i < 0 ? 0 : (i >= n ? (n > 0 ? n - 1 : 0) : i); }
 
