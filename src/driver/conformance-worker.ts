@@ -6,7 +6,7 @@ import { releaseDevices } from './webgpu.js';
 parentPort?.on('message', (m: { index: number; tc: TestCase; opts: RunOptions } | { shutdown: true }) => {
   // Before the pool ends this thread: a thread terminated while it holds a WebGPU device can crash Dawn.
   if ('shutdown' in m) {
-    void releaseDevices().finally(() => parentPort?.postMessage({ shutdown: true }));
+    void releaseDevices().then((held) => parentPort?.postMessage({ shutdown: true, held }), () => parentPort?.postMessage({ shutdown: true, held: true }));
     return;
   }
   void runCase(m.tc, m.opts).then((result) => parentPort?.postMessage({ index: m.index, result }));

@@ -8,7 +8,8 @@
 // Vulkan driver is installed (a real GPU); AIC_WEBGPU_BACKEND=opengl|vulkan|null picks one.
 //
 // The object create() returns must stay referenced for the life of the process (Dawn crashes when it is
-// collected while its devices live), and a device is destroyed before its worker thread ends.
+// collected while its devices live). A worker thread that has loaded Dawn is not terminated: its device is
+// destroyed and the thread left idle until the process ends (conformance.ts).
 import { existsSync, readdirSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { fail } from '../ir/error.js';
@@ -105,11 +106,14 @@ export async function webgpuUnavailable(backend?: string): Promise<string | unde
   return typeof g === 'string' ? g : undefined;
 }
 
-/** Destroy this thread's devices (before a worker ends: terminating a thread that holds one can crash Dawn). */
-export async function releaseDevices(): Promise<void> {
+/** Destroy this thread's devices; true when it ever loaded Dawn (such a thread is better not terminated:
+ * ending a worker that has loaded Dawn can crash the process, see conformance.ts). */
+export async function releaseDevices(): Promise<boolean> {
   for (const d of devices.values()) {
     const g = await d;
     if (typeof g !== 'string') g.device.destroy();
   }
+  const held = instances.length > 0;
   devices.clear();
+  return held;
 }

@@ -23,9 +23,12 @@ import { alignUp, bufferBytes, type Buffer, type Program } from '../../kernel/pr
 import type { Artifact, EmitOptions } from '../backend.js';
 import { ARENA_GUARD_BYTES, CpuKernelWriter, bufferParam, cString, kernelParams, kernelSymbols, type KernelContext } from './kernel.js';
 import { checkDType, elementType } from './spelling.js';
-import { checkExtern, externBuffers, renderExtern } from './extern.js';
+import { checkExtern, externBuffers, makesSizes, renderExtern } from './extern.js';
 import { matchGemm, renderGemmKernel, type GemmNeeds } from './gemm.js';
 import { cxxSource, runtimeHeader } from './sources.js';
+import type { Graph } from '../../ir/graph.js';
+import { scheduleGraph } from '../../passes/schedule/index.js';
+import { planMemory } from '../../passes/memory-plan.js';
 
 export interface CpuEmitOptions extends EmitOptions {
   /** Prefix of the C ABI's symbols (default `aic_model`). */
@@ -98,12 +101,16 @@ class ModelRenderer {
   private readonly symbolIndex = new Map<string, number>();
   private readonly symbolLocal = new Map<string, string>();
   private readonly bindable = new Set<string>();
+  /** Sizes the data decides (a nonzero count), with the kernel that makes each: set while the model runs. */
+  private readonly late = new Map<string, number>();
   private readonly placement = new Map<string, Placement>();
   private readonly weightOffsets = new Map<string, number>();
   private weightBytes = 0;
   private readonly dynamic: string[] = [];
   private readonly includes = new Set<string>(['aic_support.h', 'vecmath.h']);
   private readonly gemm: GemmNeeds = { packed: [] };
+  /** Models of their own for the bodies of structured ops (scan, if), in this source before the kernels. */
+  private readonly subSources: string[] = [];
 
   constructor(private readonly p: Program, private readonly prefix: string, private readonly opts: CpuEmitOptions) {
     this.buffers = new Map(p.buffers.map((b) => [b.name, b]));
@@ -122,6 +129,7 @@ class ModelRenderer {
       symbolIndex: this.symbolIndex,
       overlap: this.overlapTest(),
       elements: (b) => this.elements(b.shape, (s) => this.symbolLocal.get(s)!),
+      subModel: (g, tag) => this.subModel(g, tag),
     };
     const kernels: string[] = [];
     const calls: string[] = [];
@@ -135,7 +143,16 @@ class ModelRenderer {
         kernels.push(r.source);
         const i = profileNames.length;
         profileNames.push(`${k.name}${k.note ? ` ${k.note}` : ''}`);
-        calls.push(`AIC_PROFILE_BEGIN(${i})`, ...this.callExtern(k, r.name), `AIC_PROFILE_END(${i})`);
+        if (r.sizes) {
+          // Compute (it sets the sizes), allocate what those sizes decide, then write the results.
+          const ki = p.kernels.indexOf(k);
+          calls.push(`AIC_PROFILE_BEGIN(${i})`,
+            `${r.name}(${[...new Set(k.inputs)].map((n) => bufferParam(n)).join(', ')}${k.inputs.length ? ', ' : ''}S, &st);`,
+            'if (st.failed()) return m->fail(st.message.load());',
+            ...this.allocateLate(ki),
+            `${r.name}_write(${[...new Set(k.outputs)].map((n) => bufferParam(n)).join(', ')}, S, &st);`,
+            `AIC_PROFILE_END(${i})`);
+        } else calls.push(`AIC_PROFILE_BEGIN(${i})`, ...this.callExtern(k, r.name), `AIC_PROFILE_END(${i})`);
         continue;
       }
       const gemm = this.opts.noGemm ? undefined : matchGemm(k, ctx, this.opts.gemmMinMacs !== undefined ? { minMacs: this.opts.gemmMinMacs } : {});
@@ -163,6 +180,22 @@ class ModelRenderer {
     return { header: this.header(), source, weights: embedded ? undefined : weights, includes: ordered, prefix: this.prefix };
   }
 
+  /** A graph (a scan body, a branch) scheduled, planned and rendered as a model of its own, weights embedded. */
+  private subModel(g: Graph, tag: string): string {
+    const prefix = `${this.prefix}_${tag.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    let program: Program;
+    try {
+      program = planMemory(scheduleGraph(g).program).program;
+    } catch (e) {
+      return fail('E_UNSUPPORTED', `cpu: the body ${g.name} cannot be compiled: ${(e as Error).message}`);
+    }
+    const sub = renderModel(program, { ...this.opts, prefix, embedWeights: true });
+    for (const h of sub.includes) this.includes.add(h);
+    // The body's header inline (its source includes "model.h", which is the outer model's here).
+    this.subSources.push(`// ---- ${prefix}: the body ${g.name}, a model of its own ----\n${sub.header}\n${sub.source.replace('#include "model.h"\n', '')}`);
+    return prefix;
+  }
+
   // ---- sizes ----
 
   private collectSymbols(): void {
@@ -181,11 +214,16 @@ class ModelRenderer {
         }
       }
     }
+    p.kernels.forEach((k, i) => {
+      if (k.kind !== 'extern' || !makesSizes(k)) return;
+      for (const o of k.outputs) for (const d of this.buffers.get(o)!.shape) for (const s of symsOf(dimExpr(d))) if (!this.bindable.has(s) && !this.late.has(s)) this.late.set(s, i);
+    });
+    for (const s of this.late.keys()) add(s);
     const all = new Set<string>();
     for (const b of p.buffers) for (const d of b.shape) symsOf(dimExpr(d), all);
     for (const k of p.kernels) if (k.kind === 'loop') for (const s of kernelSymbols(k)) all.add(s);
     for (const s of all) {
-      if (this.bindable.has(s)) continue;
+      if (this.bindable.has(s) || this.late.has(s)) continue;
       const maker = p.kernels.find((k) => k.kind === 'extern' && k.outputs.some((o) => this.buffers.get(o)!.shape.some((d) => symsOf(dimExpr(d)).has(s))));
       fail('E_UNSUPPORTED', `cpu: a size the data decides ($${s}${maker ? `, made by ${maker.note ?? maker.name}` : ''}) is not supported yet`);
     }
@@ -240,7 +278,11 @@ class ModelRenderer {
         }
         case 'output': {
           const k = p.outputs.indexOf(b.name);
-          pointer = k >= 0 ? `static_cast<${ty}*>(outputs[${k}])` : `static_cast<${ty}*>(m->scratch_output(${this.bytes(b)}))`;
+          if (this.isLate(b)) {
+            // Its size is known only while the model runs: the model holds it (P_output_data).
+            pointer = `static_cast<${ty}*>(m->dyn[${this.dynamic.length}])`;
+            this.dynamic.push(b.name);
+          } else pointer = k >= 0 ? `static_cast<${ty}*>(outputs[${k}])` : `static_cast<${ty}*>(m->scratch_output(${this.bytes(b)}))`;
           break;
         }
         case 'weight': {
@@ -262,6 +304,30 @@ class ModelRenderer {
       this.placement.set(b.name, { pointer, elements });
     }
     this.weightBytes = alignUp(off);
+  }
+
+  /** Whether a buffer's size depends on a size the data decides. */
+  private isLate(b: Buffer): boolean {
+    return b.shape.some((d) => [...symsOf(dimExpr(d))].some((s) => this.late.has(s)));
+  }
+
+  /** The index of the last kernel whose run decides a size of this buffer (-1: none). */
+  private lateAfter(b: Buffer): number {
+    let last = -1;
+    for (const d of b.shape) for (const s of symsOf(dimExpr(d))) last = Math.max(last, this.late.get(s) ?? -1);
+    return last;
+  }
+
+  /** Allocation of the buffers whose sizes are all known once kernel `ki` has run. */
+  private allocateLate(ki: number): string[] {
+    const out: string[] = [];
+    this.dynamic.forEach((name, j) => {
+      const b = this.buffers.get(name)!;
+      if (this.lateAfter(b) !== ki) return;
+      out.push(`if (!m->ensure_dynamic(${j}, ${this.bytes(b)})) return m->fail("out of memory");`);
+      out.push(`${bufferParam(name)} = static_cast<${elementType(b.dtype)}*>(m->dyn[${j}]);`);
+    });
+    return out;
   }
 
   /** Whether two buffers share bytes: temps in the arena whose ranges overlap (a kernel writing in place). */
@@ -386,7 +452,7 @@ ${this.tensorComment(this.p.outputs).join('\n')}`);
     out.push(`  std::memcpy(m->S, S, sizeof(S));`);
     this.dynamic.forEach((name, j) => {
       const b = this.buffers.get(name)!;
-      out.push(`  if (!m->ensure_dynamic(${j}, ${this.bytes(b)})) return m->fail("out of memory");`);
+      if (!this.isLate(b)) out.push(`  if (!m->ensure_dynamic(${j}, ${this.bytes(b)})) return m->fail("out of memory");`);
     });
     out.push('  m->bound = true;', '  return 0;');
     return out;
@@ -394,15 +460,22 @@ ${this.tensorComment(this.p.outputs).join('\n')}`);
 
   private runCode(calls: readonly string[]): string[] {
     const p = this.p;
-    const out: string[] = ['  const index_t* S = m->S;', '  (void)S; (void)inputs; (void)outputs;', '  aic::Status st;'];
-    for (const b of p.buffers) out.push(`  ${b.role === 'input' || b.role === 'weight' ? 'const ' : ''}${elementType(b.dtype)}* const ${bufferParam(b.name)} = ${this.pointer(b.name)}; (void)${bufferParam(b.name)};`);
+    const out: string[] = ['  index_t* const S = m->S;', '  (void)S; (void)inputs; (void)outputs;', '  aic::Status st;'];
+    if (this.late.size > 0) out.push('  m->late_ready = false;');
+    for (const b of p.buffers) {
+      // A buffer whose size the data decides gets its memory while the model runs.
+      if (this.isLate(b)) out.push(`  ${elementType(b.dtype)}* ${bufferParam(b.name)} = nullptr; (void)${bufferParam(b.name)};`);
+      else out.push(`  ${b.role === 'input' || b.role === 'weight' ? 'const ' : ''}${elementType(b.dtype)}* const ${bufferParam(b.name)} = ${this.pointer(b.name)}; (void)${bufferParam(b.name)};`);
+    }
     out.push(...calls.map((c) => `  ${c}`));
-    // Outputs that are not written in place: an input, a weight, a temp, or the same buffer twice.
+    // Outputs that are not written in place: an input, a weight, a temp, or the same buffer twice (those
+    // whose size the data decides stay with the model: P_output_data).
     p.outputs.forEach((name, k) => {
       const b = this.buffers.get(name)!;
-      if (b.role === 'output' && p.outputs.indexOf(name) === k) return;
+      if (this.isLate(b) || (b.role === 'output' && p.outputs.indexOf(name) === k)) return;
       out.push(`  if (${this.bytes(b)} > 0) std::memcpy(outputs[${k}], ${bufferParam(name)}, ${this.bytes(b)});`);
     });
+    if (this.late.size > 0) out.push('  m->late_ready = true;');
     out.push('  return 0;');
     return out;
   }
@@ -412,7 +485,8 @@ ${this.tensorComment(this.p.outputs).join('\n')}`);
     this.p.outputs.forEach((name, k) => {
       const b = this.buffers.get(name)!;
       const dims = b.shape.map((d, j) => `dims[${j}] = ${this.size(dimExpr(d), this.S)};`).join(' ');
-      out.push(`    case ${k}: ${b.shape.length > 0 ? `if (!dims) return -1; ${dims} ` : '(void)dims; '}return 0;`);
+      const late = this.isLate(b) ? `if (!m->late_ready) return m->fail("output ${k}: its size is known when the model has run"); ` : '';
+      out.push(`    case ${k}: ${late}${b.shape.length > 0 ? `if (!dims) return -1; ${dims} ` : '(void)dims; '}return 0;`);
     });
     out.push('    default: return -1;', '  }');
     return out;
@@ -444,22 +518,9 @@ ${includes.map((h) => `#include "${h}"`).join('\n')}
 
 using aic::index_t;
 
+${this.subSources.join('\n')}
 namespace ${P}_impl {
 using aic::index_t;
-
-${kernels.join('\n\n')}
-
-// ---- tables ----
-
-${this.infoTables('in', p.inputs).join('\n')}
-${this.infoTables('out', p.outputs).join('\n')}
-
-constexpr std::size_t kArenaBytes = ${p.arenaBytes};
-// Masked loads of temps may read up to this many bytes outside the arena (the values are discarded).
-constexpr std::size_t kGuardBytes = ${ARENA_GUARD_BYTES};
-constexpr std::size_t kWeightBytes = ${this.weightBytes};
-constexpr std::uint64_t kFingerprint = UINT64_C(${fingerprint});
-${weightsDecl.join('\n')}
 
 void* aic_alloc(std::size_t bytes) {
   return std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
@@ -467,26 +528,6 @@ void* aic_alloc(std::size_t bytes) {
 
 thread_local std::string create_error;
 void aic_fail_create(const std::string& why) { create_error = why; }
-
-#ifdef AIC_PROFILE
-// Built with -DAIC_PROFILE: the time of every kernel, summed over runs, printed when the model is destroyed.
-const char* const kKernelNames[${Math.max(1, profileNames.length)}] = {${profileNames.map((n) => cString(n)).join(', ') || 'nullptr'}};
-double profile_ms[${Math.max(1, profileNames.length)}] = {0};
-long profile_runs = 0;
-#define AIC_PROFILE_BEGIN(i) const auto aic_t##i = std::chrono::steady_clock::now();
-#define AIC_PROFILE_END(i) ${P}_impl::profile_ms[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - aic_t##i).count();
-void print_profile() {
-  if (profile_runs == 0) return;
-  double total = 0;
-  for (double t : profile_ms) total += t;
-  std::fprintf(stderr, "aic profile: %ld runs, %.3f ms per run\\n", profile_runs, total / profile_runs);
-  for (int i = 0; i < ${profileNames.length}; ++i)
-    std::fprintf(stderr, "  %8.3f ms %5.1f%%  %s\\n", profile_ms[i] / profile_runs, 100.0 * profile_ms[i] / (total > 0 ? total : 1), kKernelNames[i]);
-}
-#else
-#define AIC_PROFILE_BEGIN(i)
-#define AIC_PROFILE_END(i)
-#endif
 
 }  // namespace ${P}_impl
 
@@ -497,6 +538,7 @@ struct ${P}_s {
   unsigned char* own_weights = nullptr;
   index_t S[${Math.max(1, nsym)}] = {0};
   bool bound = ${this.bindable.size === 0 ? 'true' : 'false'};
+  bool late_ready = false;
   int threads = 0;
   void* dyn[${Math.max(1, ndyn)}] = {nullptr};
   std::size_t dyn_bytes[${Math.max(1, ndyn)}] = {0};
@@ -537,7 +579,47 @@ struct ${P}_s {
   }
 };
 
+
 namespace ${P}_impl {
+
+${kernels.join('\n\n')}
+
+// ---- tables ----
+
+${this.infoTables('in', p.inputs).join('\n')}
+${this.infoTables('out', p.outputs).join('\n')}
+
+constexpr std::size_t kArenaBytes = ${p.arenaBytes};
+// Masked loads of temps may read up to this many bytes outside the arena (the values are discarded).
+constexpr std::size_t kGuardBytes = ${ARENA_GUARD_BYTES};
+constexpr std::size_t kWeightBytes = ${this.weightBytes};
+constexpr std::uint64_t kFingerprint = UINT64_C(${fingerprint});
+${weightsDecl.join('\n')}
+
+#ifdef AIC_PROFILE
+// Built with -DAIC_PROFILE: the time of every kernel, summed over runs, printed when the model is destroyed.
+const char* const kKernelNames[${Math.max(1, profileNames.length)}] = {${profileNames.map((n) => cString(n)).join(', ') || 'nullptr'}};
+double profile_ms[${Math.max(1, profileNames.length)}] = {0};
+long profile_runs = 0;
+#undef AIC_PROFILE_BEGIN
+#undef AIC_PROFILE_END
+#define AIC_PROFILE_BEGIN(i) const auto aic_t##i = std::chrono::steady_clock::now();
+#define AIC_PROFILE_END(i) ${P}_impl::profile_ms[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - aic_t##i).count();
+void print_profile() {
+  if (profile_runs == 0) return;
+  double total = 0;
+  for (double t : profile_ms) total += t;
+  std::fprintf(stderr, "aic profile: %ld runs, %.3f ms per run\\n", profile_runs, total / profile_runs);
+  for (int i = 0; i < ${profileNames.length}; ++i)
+    std::fprintf(stderr, "  %8.3f ms %5.1f%%  %s\\n", profile_ms[i] / profile_runs, 100.0 * profile_ms[i] / (total > 0 ? total : 1), kKernelNames[i]);
+}
+#else
+#undef AIC_PROFILE_BEGIN
+#undef AIC_PROFILE_END
+#define AIC_PROFILE_BEGIN(i)
+#define AIC_PROFILE_END(i)
+#endif
+
 
 int load_weights(${P}_t* m, const unsigned char* data, std::size_t bytes) {
   if (bytes < ${HEADER_BYTES} || std::memcmp(data, "${WEIGHTS_MAGIC}", 8) != 0) { aic_fail_create("not an aic weights file"); return -1; }
@@ -652,6 +734,14 @@ int ${P}_run(${P}_t* m, const void* const* inputs, void* const* outputs) {
 
 const char* ${P}_last_error(const ${P}_t* m) { return m ? m->error.c_str() : create_error.c_str(); }
 
+const void* ${P}_output_data(const ${P}_t* m, int k) {
+  if (!m || !m->late_ready) return nullptr;
+  switch (k) {
+${this.p.outputs.map((name, k) => (this.isLate(this.buffers.get(name)!) ? `    case ${k}: return m->dyn[${this.dynamic.indexOf(name)}];` : '')).filter((l) => l).join('\n')}
+    default: return nullptr;
+  }
+}
+
 }  // extern "C"
 }  // namespace ${P}_impl
 `;
@@ -730,6 +820,10 @@ int ${P}_output_shape(const ${P}_t* m, int k, int64_t* dims);
  * ${P}_last_error. The outputs must not overlap the inputs. */
 int ${P}_run(${P}_t* m, const void* const* inputs, void* const* outputs);
 const char* ${P}_last_error(const ${P}_t* m);
+/* An output whose size the data decides (a dim -1 named like "_nonzero1" in its info) is held by the model:
+ * pass NULL for it to run, then read its shape with ${P}_output_shape and its elements here (valid until the
+ * next run). NULL for the other outputs. */
+const void* ${P}_output_data(const ${P}_t* m, int k);
 
 #ifdef __cplusplus
 }

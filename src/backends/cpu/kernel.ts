@@ -36,6 +36,8 @@ export interface KernelContext {
   readonly overlap: (a: string, b: string) => boolean;
   /** Element count of a buffer as a C++ expression of the size locals. */
   readonly elements: (b: Buffer) => string;
+  /** Compile a graph (a loop body, a branch) as a model of its own in the same source; its ABI prefix. */
+  readonly subModel?: (g: import('../../ir/graph.js').Graph, tag: string) => string;
 }
 
 /** Bytes before and after the arena that masked loads may read (and discard). */

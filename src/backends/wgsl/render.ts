@@ -65,12 +65,13 @@ export interface RenderContext {
   readonly checks: string[];
 }
 
-/** The accumulator type of a reduction of dtype t (f16/bf16 sum in f32 and round once; small ints wrap once). */
+/** The accumulator type of a reduction of dtype t (narrow floats sum in f32 and round once; small ints
+ * wrap once). */
 function accumulatorType(t: DType): DType {
-  if (t === 'f16' || t === 'bf16') return 'f32';
-  if (t === 'i8' || t === 'i16') return 'i32';
-  if (t === 'u8' || t === 'u16') return 'u32';
-  return t;
+  const info = DTYPE_INFO[t];
+  if (info.big || info.bits === 32 || t === 'bool') return t;
+  if (info.kind === 'float') return 'f32';
+  return info.kind === 'int' ? 'i32' : 'u32';
 }
 
 const COMBINE_PRIM: Record<string, string> = { sum: 'add', dot: 'add', prod: 'mul', max: 'max', min: 'min' };
@@ -84,6 +85,8 @@ const pointsOf = (axes: readonly Axis[], kernel: string): number => axes.reduce(
 const GROUP_REDUCTION = 64;
 /** Points below which a kernel with long reductions runs one workgroup per point. */
 const GROUP_POINTS = 16384;
+/** Reduction length past which a workgroup per point pays however many points there are. */
+const GROUP_ALWAYS = 4096;
 
 /** How to map a kernel's domain: one invocation per point, or a workgroup per point. */
 export function chooseMapping(k: LoopKernel): 'threads' | 'groups' {
@@ -93,7 +96,7 @@ export function chooseMapping(k: LoopKernel): 'threads' | 'groups' {
   }
   if (longest === 0) return 'threads';
   const points = pointsOf(k.domain, k.name);
-  if (longest >= 4096) return 'groups';
+  if (longest >= GROUP_ALWAYS) return 'groups';
   return longest >= GROUP_REDUCTION && points <= GROUP_POINTS ? 'groups' : 'threads';
 }
 
@@ -105,7 +108,6 @@ export class WgslKernelWriter extends KernelWriter {
   protected readonly scratch = new Map<string, string>();
   protected usesStatus = false;
   protected tmp = 0;
-  protected mapping: 'threads' | 'groups' = 'threads';
 
   constructor(kernel: LoopKernel, protected readonly ctx: RenderContext) {
     super(kernel, ctx.buffers, 1);
@@ -114,7 +116,6 @@ export class WgslKernelWriter extends KernelWriter {
   /** The whole shader. */
   render(mapping = chooseMapping(this.kernel)): KernelShader {
     const k = this.kernel;
-    this.mapping = mapping;
     const points = pointsOf(k.domain, k.name);
     if (mapping === 'threads') {
       this.emit('let gid = gid3.x + (gid3.y + gid3.z * nwg.y) * nwg.x * WG;');

@@ -47,6 +47,7 @@
     static int output_shape(const Model* m, int k, int64_t* d) { return P##_output_shape(m, k, d); } \
     static int run(Model* m, const void* const* i, void* const* o) { return P##_run(m, i, o); }     \
     static const char* last_error(const Model* m) { return P##_last_error(m); }                     \
+    static const void* output_data(const Model* m, int k) { return P##_output_data(m, k); }         \
   };
 #define AIC_RUNNER_API(P) AIC_RUNNER_API2(P)
 
@@ -370,17 +371,35 @@ int run_main(int argc, char** argv) {
     if (A::bind(m, shapes.data()) != 0) throw Error(A::last_error(m));
     std::vector<Tensor> outputs(static_cast<std::size_t>(nout));
     std::vector<void*> out_ptrs;
+    std::vector<bool> held(static_cast<std::size_t>(nout), false);  // sizes the data decides: the model holds them
     for (int k = 0; k < nout; ++k) {
       const aic_tensor_info* info = A::output_info(k);
       Tensor& o = outputs[static_cast<std::size_t>(k)];
       o.dtype = info->dtype;
-      o.shape.resize(static_cast<std::size_t>(info->rank));
-      if (A::output_shape(m, k, o.shape.data()) != 0) throw Error(A::last_error(m));
+      o.shape.resize(static_cast<std::size_t>(info->rank) + 1);
+      if (A::output_shape(m, k, o.shape.data()) != 0) {
+        held[static_cast<std::size_t>(k)] = true;
+        out_ptrs.push_back(nullptr);
+        continue;
+      }
+      o.shape.pop_back();
       o.data.resize(static_cast<std::size_t>(numel(o.shape)) * static_cast<std::size_t>(type_of(o.dtype).bytes) + 1);
       out_ptrs.push_back(o.data.data());
     }
     if (A::run(m, in_ptrs.data(), out_ptrs.data()) != 0) throw Error(A::last_error(m));
-    for (Tensor& o : outputs) o.data.pop_back();
+    for (int k = 0; k < nout; ++k) {
+      Tensor& o = outputs[static_cast<std::size_t>(k)];
+      if (!held[static_cast<std::size_t>(k)]) {
+        o.data.pop_back();
+        continue;
+      }
+      o.shape.resize(static_cast<std::size_t>(A::output_info(k)->rank) + 1);
+      if (A::output_shape(m, k, o.shape.data()) != 0) throw Error(A::last_error(m));
+      o.shape.pop_back();
+      const std::size_t bytes = static_cast<std::size_t>(numel(o.shape)) * static_cast<std::size_t>(type_of(o.dtype).bytes);
+      const void* data = A::output_data(m, k);
+      o.data.assign(static_cast<const unsigned char*>(data), static_cast<const unsigned char*>(data) + (data ? bytes : 0));
+    }
     if (!out_dir.empty()) {
       for (int k = 0; k < nout; ++k) write_npy(out_dir + "/output_" + std::to_string(k) + ".npy", outputs[static_cast<std::size_t>(k)]);
     } else if (runs == 0) {
