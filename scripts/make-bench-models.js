@@ -19,10 +19,11 @@ const rand = () => {
   seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
   return (seed >>> 0) / 2 ** 32;
 };
-/** Uniform in [-a, a] with a chosen so that activations keep their scale through conv + relu. */
-const weights = (shape, fanIn) => {
+/** Uniform in [-a, a] with a chosen so that activations keep their scale through conv + relu (`gain` < 1 for
+ * the last layer of a residual branch, so that the sum does not grow block after block). */
+const weights = (shape, fanIn, gain = 1) => {
   const n = shape.reduce((x, y) => x * y, 1);
-  const a = Math.sqrt(6 / fanIn);
+  const a = Math.sqrt(6 / fanIn) * gain;
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * a;
   return new Tensor('f32', shape, data);
@@ -36,9 +37,9 @@ const bias = (n) => {
 function resnet(name, blocks, bottleneck) {
   const m = new OnnxModelBuilder({ opset: 17, graphName: name });
   let count = 0;
-  const conv = (x, cin, cout, k, stride, relu) => {
+  const conv = (x, cin, cout, k, stride, relu, gain = 1) => {
     const id = count++;
-    const y = m.node('Conv', [x, m.initializer(`conv${id}.w`, weights([cout, cin, k, k], cin * k * k)), m.initializer(`conv${id}.b`, bias(cout))], {
+    const y = m.node('Conv', [x, m.initializer(`conv${id}.w`, weights([cout, cin, k, k], cin * k * k, gain)), m.initializer(`conv${id}.b`, bias(cout))], {
       kernel_shape: A.ints([k, k]), strides: A.ints([stride, stride]), pads: A.ints(Array(4).fill((k - 1) >> 1)),
     });
     return relu ? m.node('Relu', [y]) : y;
@@ -56,18 +57,18 @@ function resnet(name, blocks, bottleneck) {
       if (bottleneck) {
         y = conv(h, cin, w, 1, 1, true);
         y = conv(y, w, w, 3, stride, true); // v1.5: the stride is on the 3x3
-        y = conv(y, w, cout, 1, 1, false);
+        y = conv(y, w, cout, 1, 1, false, 0.2);
       } else {
         y = conv(h, cin, w, 3, stride, true);
-        y = conv(y, w, w, 3, 1, false);
+        y = conv(y, w, w, 3, 1, false, 0.2);
       }
-      const skip = stride !== 1 || cin !== cout ? conv(h, cin, cout, 1, stride, false) : h;
+      const skip = stride !== 1 || cin !== cout ? conv(h, cin, cout, 1, stride, false, 0.5) : h;
       h = m.node('Relu', [m.node('Add', [y, skip])]);
       cin = cout;
     }
   });
   h = m.node('Flatten', [m.node('GlobalAveragePool', [h])]);
-  h = m.node('Gemm', [h, m.initializer('fc.w', weights([1000, cin], cin)), m.initializer('fc.b', bias(1000))], { transB: A.int(1) });
+  h = m.node('Gemm', [h, m.initializer('fc.w', weights([1000, cin], cin, 0.05)), m.initializer('fc.b', bias(1000))], { transB: A.int(1) });
   m.output(m.node('Softmax', [h], { axis: A.int(1) }), 'f32', [1, 1000]);
   return m.toBytes();
 }

@@ -131,6 +131,10 @@ describe('normalizations', () => {
 });
 
 describe('random inputs against ONNX Runtime', () => {
+  // ONNX Runtime's LayerNormalization and GroupNormalization take the variance in one f32 pass
+  // (E[x²] − E[x]²), which loses about 1e-4 relative when a row's values are close together; aic
+  // subtracts the mean first. The comparison allows for ORT's error, not ours.
+  const NORM_TOL = 1e-3;
   test.prop([fc.constantFrom('Softmax', 'LogSoftmax', 'Hardmax'), fc.constantFrom(11, 13), shapes(1), fc.nat(), fc.integer()], { numRuns: 60 })(
     'Softmax, LogSoftmax, Hardmax (ties in Hardmax)',
     async (op, opset, shape, axisSeed, seed) => {
@@ -146,7 +150,7 @@ describe('random inputs against ONNX Runtime', () => {
       const normalized = shape.slice(axis < 0 ? axis + shape.length : axis);
       fc.pre(normalized.reduce((p, d) => p * d, 1) > 1); // ONNX Runtime refuses a single element
       const operands = [input(randomF32(shape, seed, -3, 3)), init(randomF32(normalized, seed + 1, -2, 2)), ...(withBias ? [init(randomF32(normalized, seed + 2, -2, 2))] : [])];
-      await agreesWithOrt('LayerNormalization', 17, { axis, epsilon: { f: 1e-3 } }, operands, 3);
+      await agreesWithOrt('LayerNormalization', 17, { axis, epsilon: { f: 1e-3 } }, operands, 3, NORM_TOL);
     },
   );
 
@@ -171,7 +175,7 @@ describe('random inputs against ONNX Runtime', () => {
       const g = divisors[groupSeed % divisors.length]!;
       const n = opset === 18 ? g : c;
       const operands = [input(randomF32(shape, seed, -3, 3)), init(randomF32([n], seed + 1, -2, 2)), init(randomF32([n], seed + 2, -2, 2))];
-      await agreesWithOrt('GroupNormalization', opset, { num_groups: g, epsilon: { f: 1e-3 } }, operands);
+      await agreesWithOrt('GroupNormalization', opset, { num_groups: g, epsilon: { f: 1e-3 } }, operands, 1, NORM_TOL);
     },
   );
 
