@@ -55,7 +55,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       if (missing.length > 0) throw new AicError('E_USAGE', `no value for input${missing.length > 1 ? 's' : ''} ${missing.map((v) => `'${v.name}'`).join(', ')}`, 'give each with --input NAME=FILE.npy');
       const compiled = await compileForTarget(opts.target, model);
       const outputs = await compiled.run(model.graph.inputs.map((v) => given.get(v.name ?? '')!));
-      const names = model.outputNames.map((n, i) => n || `output_${i}`);
+      const names = model.outputTensorNames.map((n, i) => n || `output_${i}`);
       if (opts.output !== undefined) {
         // Written into a temp folder renamed at the end, so a failure leaves no partial output behind.
         const tmp = join(dirname(opts.output), `.${basename(opts.output)}.tmp-${process.pid}`);

@@ -47,6 +47,8 @@ export interface ImportedModel {
   /** How many graph outputs each ONNX output became: 1 for a tensor, a sequence's length, 0 or 1 for an
    * optional tensor (graph.outputs lists them in order). */
   outputParts: number[];
+  /** A name per graph output tensor: the ONNX output's name, `NAME.i` for the i-th tensor of a sequence. */
+  outputTensorNames: string[];
   /** Inputs folded in as constants through `specialize`. */
   specialized: string[];
   /** Nodes of the model's main graph. */
@@ -84,6 +86,7 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Import
     inputNames: graph.inputs.map((v) => v.name ?? ''),
     outputNames: graphProto.output.map((o) => o.name),
     outputParts: imp.outputParts,
+    outputTensorNames: imp.outputTensorNames,
     specialized: imp.specialized,
     onnxNodes: graphProto.node.length,
   };
@@ -99,6 +102,7 @@ class SpecializeAndRetry extends Error {
 class Importer {
   readonly specialized: string[] = [];
   readonly outputParts: number[] = [];
+  readonly outputTensorNames: string[] = [];
   /** Where each imported body came from, to import it again with other input types. */
   private readonly bodySources = new WeakMap<Graph, { proto: GraphProto; scope: ReadonlyMap<string, Item> }>();
   private symbolCount = 0;
@@ -153,7 +157,10 @@ class Importer {
       // The main graph's sequence and optional outputs become their tensors (see ImportedModel.outputParts).
       const vs = isMain ? flattenItem(x) : [tensorOnly(x, `${this.where()}: output '${vi.name}' of body '${gp.name}'`)];
       g.outputs.push(...vs);
-      if (isMain) this.outputParts.push(vs.length);
+      if (isMain) {
+        this.outputParts.push(vs.length);
+        this.outputTensorNames.push(...vs.map((_, i) => (isSeq(x) ? `${vi.name}.${i}` : vi.name)));
+      }
     }
     return g;
   }
