@@ -40,7 +40,7 @@ export { KernelWriter, type LoopRole, type ReduceSpelling, type LetStmt, type Re
 export { cacheRoot } from './backends/cache.js';
 export { registerBackend, compileWithBackend, programFor, buildCached } from './driver/backend-target.js';
 export { cpuBackend } from './backends/cpu/index.js';
-export { wgslBackend, emitWgsl, WgslModel, type WgslArtifact, type WgslPlan, type HostArray } from './backends/wgsl/index.js';
+export { wgslBackend, emitWgsl, WgslModel, WgslRunner, type WgslArtifact, type WgslPlan, type HostArray } from './backends/wgsl/index.js';
 export { specializeProgram, bindSymbols, programSymbols } from './passes/specialize.js';
 export { bufferBytes, bufferMap, getBuffer, type BufferRole } from './kernel/program.js';
 export { hasStages } from './kernel/kernel.js';

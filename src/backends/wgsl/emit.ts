@@ -1,12 +1,14 @@
 // A Program as a WGSL artifact: one compute shader per loop kernel (two for a scatter), the JSON plan
 // (segments, where every tensor lives, each kernel's bindings and dispatch), and the weights as the GPU's
-// words. Extern kernels other than scatter (If/Loop/Scan, TopK, NonZero, Unique) are refused by name.
+// words. Extern kernels other than scatter (If/Loop/Scan, TopK, NonZero, Unique) run on the host between
+// GPU steps (host.ts); a Program here has none (checkRenderable refuses them by name).
 import { fail } from '../../ir/error.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { bufferMap, type Program } from '../../kernel/program.js';
 import { planLayout, type Layout } from './layout.js';
-import { checkDType } from './spelling.js';
+import { unsupportedReason } from './spelling.js';
 import { renderExtern } from './extern.js';
+import { hostOp, placeKernel } from './steps.js';
 import { renderGemm } from './matmul.js';
 import { renderKernel, type KernelShader, type RenderContext } from './render.js';
 import { WgslModel, type HostArray, type WgslPlan } from './runtime.js';
@@ -25,15 +27,24 @@ export interface WgslEmitOptions {
   readonly tiledMatmul?: boolean;
 }
 
-/** Refuse, with E_UNSUPPORTED naming the op or dtype, what the WGSL backend cannot render. */
+/** Refuse, with E_UNSUPPORTED naming the op or dtype, what the shaders cannot hold: an extern kernel other
+ * than scatter runs on the host between GPU steps (host.ts), which aic's runtime does but a standalone
+ * artifact's run.js does not. */
 export function checkRenderable(p: Program): void {
+  const buffers = bufferMap(p);
   for (const k of p.kernels) {
-    if (k.kind === 'extern' && !(k.graph.nodes.length === 1 && k.graph.nodes[0]!.op === 'prim.scatter')) {
-      const op = k.graph.nodes[0]?.op ?? k.graph.name;
-      fail('E_UNSUPPORTED', `wgsl: kernel ${k.name} runs ${op} (${k.note ?? 'an extern kernel'}), which is not a loop nest; the WGSL backend cannot run it yet`);
+    if (k.kind === 'extern' && placeKernel(k, buffers) === 'host') {
+      fail('E_UNSUPPORTED', `wgsl: kernel ${k.name} runs ${hostOp(k)} (${k.note ?? 'an extern kernel'}) on the host between GPU steps; aic run/test do, a standalone artifact (run.js) cannot yet`,
+        'run it with `aic run --target wgsl`, or in a page with WgslRunner (src/backends/wgsl/host.ts)');
     }
   }
-  for (const b of p.buffers) checkDType(b.dtype, `buffer @${b.name}${b.label ? ` (${b.label})` : ''}`);
+  for (const b of p.buffers) {
+    const why = unsupportedReason(b.dtype);
+    if (why) {
+      fail('E_UNSUPPORTED', `wgsl: dtype ${b.dtype} is not supported (${why}) in buffer @${b.name}${b.label ? ` (${b.label})` : ''}`,
+        'aic run/test --target wgsl run such kernels on the host; an artifact holds GPU kernels only');
+    }
+  }
 }
 
 export function emitWgsl(p: Program, opts: WgslEmitOptions = {}): WgslArtifact {

@@ -7,6 +7,7 @@
 //   run.js                an ES module that loads and runs the rest on a GPUDevice, without aic
 //
 // Running needs a GPUDevice: a browser's navigator.gpu, or Node's `webgpu` package (src/driver/webgpu.ts).
+// WgslRunner (host.ts) runs any Program, its host steps included; run.js runs a Program of GPU kernels only.
 import { addBackend, type Artifact, type Backend, type EmitOptions } from '../backend.js';
 import type { Program } from '../../kernel/program.js';
 import { emitWgsl, type WgslArtifact, type WgslEmitOptions } from './emit.js';
@@ -14,6 +15,7 @@ import { WgslModel } from './runtime.js';
 
 export { emitWgsl, type WgslArtifact, type WgslEmitOptions } from './emit.js';
 export { WgslModel, type WgslPlan, type HostArray, type WgslRunResult } from './runtime.js';
+export { WgslRunner } from './host.js';
 
 /** The artifact's run.js: the runtime class and a loader for the files beside it. */
 export function runModuleSource(name: string): string {

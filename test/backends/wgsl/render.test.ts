@@ -209,7 +209,7 @@ describe('wgsl renderer', () => {
     expect(a).toContain('let v7: vec2<u32> = i64_add(i64_from_i32(v5), v6);');
   });
 
-  it('refuses f64 and extern kernels with E_UNSUPPORTED naming the dtype or op', () => {
+  it('refuses f64 and host extern kernels in an artifact with E_UNSUPPORTED naming the dtype or op', () => {
     const f64 = `program @d(@in0) -> (@out0) {
   arena 0
   buffer @in0: f64[2] input "%x"
@@ -235,6 +235,6 @@ describe('wgsl renderer', () => {
     }
   }
 }`;
-    expect(() => emitWgsl(parseProgram(ext))).toThrow(/prim\.shape.*not a loop nest/);
+    expect(() => emitWgsl(parseProgram(ext))).toThrow(/prim\.shape.*on the host between GPU steps/);
   });
 });
