@@ -8,6 +8,8 @@ import { compileKir } from './kir.js';
 import './webgpu.js';
 import { registerBackend } from './backend-target.js';
 import { cpuBackend } from '../backends/cpu/index.js';
+import { ptxBackend } from '../backends/ptx/index.js';
+import { addBackend } from '../backends/backend.js';
 
 export { registerTarget, targetNames, targetCompiler, compileForTarget, lowerModel, type CompiledModel, type TargetCompiler } from './target-registry.js';
 
@@ -27,3 +29,8 @@ registerBackend(cpuBackend);
 
 // WGSL compute shaders on this thread's WebGPU device (src/driver/wgsl.ts).
 registerTarget('wgsl', async (model) => (await import('./wgsl.js')).compileWgsl(model));
+
+// PTX: assembled by ptxas for sm_80 and sm_90; without a GPU the numbers come from the kernel-IR interpreter
+// (src/driver/ptx.ts; symbolic sizes specialized to the inputs).
+addBackend(ptxBackend);
+registerTarget('ptx', async (model) => (await import('./ptx.js')).compilePtx(model));

@@ -20,6 +20,8 @@ interface CompileFlags {
   embedWeights?: boolean;
   march?: string;
   prefix?: string;
+  sm?: string;
+  dim: string[];
 }
 
 export function registerCompile(program: Command, ctx: CliContext): void {
@@ -42,6 +44,8 @@ export function registerCompile(program: Command, ctx: CliContext): void {
     .option('--embed-weights', 'embed the weights in the source instead of a weights file')
     .option('--march <arch>', 'the CPU to build for with --build (default: native)')
     .option('--prefix <name>', 'prefix of the C ABI symbols (cpu; default aic_model)')
+    .option('--sm <arch>', 'the GPU architecture to write PTX for (ptx: sm_80 by default, up to sm_90)')
+    .option('--dim <name=n>', 'the size of a symbolic dim, for targets that render static shapes (ptx; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (modelPath: string, opts: CompileFlags) => {
       const { mkdirSync, writeFileSync } = await import('node:fs');
       const { join } = await import('node:path');
@@ -78,9 +82,15 @@ export function registerCompile(program: Command, ctx: CliContext): void {
           writeFileSync(join(opts.dumpDir!, name), body);
         }));
       }
+      const dims: Record<string, number> = {};
+      for (const spec of opts.dim) {
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\d+)$/.exec(spec);
+        if (!m) throw new AicError('E_USAGE', `--dim ${spec}: expected NAME=SIZE`);
+        dims[m[1]!] = Number(m[2]);
+      }
       const result = compileModel(model, {
         target: opts.target,
-        emit: { ...(opts.embedWeights ? { embedWeights: true } : {}), ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}) },
+        emit: { ...(opts.embedWeights ? { embedWeights: true } : {}), ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}), ...(opts.sm !== undefined ? { sm: opts.sm } : {}), ...(opts.dim.length > 0 ? { dims } : {}) },
         ...(opts.passes !== undefined ? { passes: opts.passes } : {}),
         instrumentations,
         verifyEach: opts.verifyEach === true,

@@ -59,7 +59,7 @@ export function registerConformance(program: Command, ctx: CliContext): void {
       if (opts.json) {
         ctx.printJson({
           passed: report.passed, failed: report.failed, skipped: report.skipped,
-          cases: report.cases.map((c) => ({ suite: c.suite, name: c.name, status: c.status, reason: c.reason ?? null, category: c.category ?? null, ms: Math.round(c.ms) })),
+          cases: report.cases.map((c) => ({ suite: c.suite, name: c.name, status: c.status, reason: c.reason ?? null, category: c.category ?? null, ms: Math.round(c.ms), ...(c.note !== undefined ? { note: c.note } : {}) })),
         });
       } else {
         const notes = new Set(report.cases.map((c) => c.note).filter((n): n is string => n !== undefined));
