@@ -6,7 +6,8 @@ import { programSymbols, specializeProgram } from '../../passes/specialize.js';
 import { toRawBytes } from '../../ir/raw-bytes.js';
 import type { Program } from '../../kernel/program.js';
 import type { Artifact, EmitOptions } from '../backend.js';
-import { renderModule, SM_TARGETS, type LaunchPlan, type SmTarget } from './module.js';
+import { isScatter } from '../steps.js';
+import { refuseExtern, renderModule, SM_TARGETS, type LaunchPlan, type SmTarget } from './module.js';
 import { makefile, runnerSource } from './runner.js';
 
 export interface PtxEmitOptions extends EmitOptions {
@@ -24,6 +25,8 @@ export function smTarget(sm: unknown): SmTarget {
 }
 
 export function emitPtx(program: Program, opts: PtxEmitOptions = {}): Artifact {
+  // Before the sizes: a NonZero's count is a symbol that no --dim could fix.
+  for (const k of program.kernels) if (k.kind === 'extern' && !isScatter(k)) refuseExtern(k);
   const symbols = programSymbols(program);
   const missing = symbols.filter((s) => opts.dims?.[s] === undefined);
   if (missing.length > 0) {

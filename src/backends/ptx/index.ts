@@ -13,6 +13,7 @@
 //   module.ts   the .ptx module and the launch plan
 //   runner.ts   runner.cpp and its Makefile
 //   emit.ts     the artifact
+//   host.ts     a Program in steps: modules, and If/Loop/Scan, TopK, NonZero, Unique on the host between
 //   ptxas.ts    assembling with ptxas (validation without a GPU)
 //
 // `build` assembles kernels.ptx with ptxas for sm_80 and sm_90. With no GPU in reach, `run` runs the same
@@ -27,6 +28,13 @@ import { assemble, ptxasPath } from './ptxas.js';
 export const VALIDATED_TARGETS = ['sm_80', 'sm_90'] as const;
 
 export const INTERPRETER_NOTE = 'ptx: no GPU here; every kernel was assembled by ptxas for sm_80 and sm_90, and the numbers came from the kernel-IR interpreter running the same Program';
+
+/** The note of a run whose Program has host steps (ops like `prim.loop`), naming them. */
+export function hostStepsNote(ops: readonly string[]): string {
+  if (ops.length === 0) return INTERPRETER_NOTE;
+  const control = ops.some((op) => op === 'prim.if' || op === 'prim.loop' || op === 'prim.scan');
+  return `ptx: no GPU here; every kernel was assembled by ptxas for sm_80 and sm_90${control ? ', those of every branch and body too' : ''}, and the numbers came from the kernel-IR interpreter running them; the extern steps ${ops.join(', ')} ran on the host between them`;
+}
 
 const runners = new WeakMap<object, ProgramRunner>();
 

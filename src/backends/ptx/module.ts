@@ -2,14 +2,16 @@
 // loop kernel) and its launch plan: the grid, block and parameters of each kernel, where every buffer lives
 // (inputs and outputs apart, weights at offsets of weights.bin, temps at the planner's arena offsets), and
 // the messages of the checks. Scatter becomes two loop kernels (./scatter.ts); the other extern kernels
-// (If/Loop/Scan, TopK, NonZero, Unique) and what the
-// renderer cannot express are refused with E_UNSUPPORTED naming the kernel and the op.
+// (If/Loop/Scan, TopK, NonZero, Unique) run on the host between modules (host.ts), which the artifact's
+// runner.cpp does not do yet: a module with one, and what the renderer cannot express, are refused with
+// E_UNSUPPORTED naming the kernel and the op.
 import { fail } from '../../ir/error.js';
 import { bufferBytes, type Program } from '../../kernel/program.js';
 import type { ExternKernel } from '../../kernel/kernel.js';
 import { PtxKernelWriter, type Mapping, type RenderedKernel } from './kernel.js';
 import { chooseMapping } from './mapping.js';
 import { scatterKernels } from './scatter.js';
+import { hostOp } from '../steps.js';
 import { SMALL_FLOATS, decodeTable, tableName } from './smallfloat.js';
 import { PtxGemmKernelWriter, tileableGemm } from './gemm.js';
 import { PtxGroupKernelWriter } from './group.js';
@@ -66,10 +68,11 @@ export interface PtxModule {
 /** Weights are placed at multiples of this many bytes in weights.bin (and in the device allocation). */
 export const WEIGHT_ALIGN = 256;
 
-/** Extern kernels other than scatter (If/Loop/Scan, TopK, NonZero, Unique) are not rendered yet: refused by name. */
+/** Extern kernels other than scatter (If/Loop/Scan, TopK, NonZero, Unique) are host steps (host.ts), which
+ * a module cannot hold and runner.cpp does not run yet: refused by name. */
 export function refuseExtern(k: ExternKernel): never {
-  const op = k.graph.nodes.find((n) => n.op !== 'prim.const')?.op ?? 'extern';
-  return fail('E_UNSUPPORTED', `ptx: kernel ${k.name} is an extern ${op}, which the PTX backend does not run yet (control flow, sorts and data-dependent sizes run on the host in other backends)`);
+  return fail('E_UNSUPPORTED', `ptx: kernel ${k.name} runs ${hostOp(k)} on the host between GPU steps; aic run/test do, the artifact's runner.cpp cannot yet`,
+    'aic run/test/conformance --target ptx run it (host steps between assembled modules)');
 }
 
 export function renderModule(p: Program, target: SmTarget = 'sm_80'): PtxModule {

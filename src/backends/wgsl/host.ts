@@ -1,9 +1,9 @@
 /// <reference types="@webgpu/types" />
-// Running a whole Program on a GPUDevice, externs included: the Program is cut into steps (steps.ts); each
+// Running a whole Program on a GPUDevice, externs included: the Program is cut into steps (steps.ts, on ../steps.ts); each
 // GPU step is a WgslModel (runtime.ts) compiled for the sizes known when it runs, and between them the host
 // runs the extern kernels on the values read back:
 //
-//   If, Loop, Scan   the host decides which branch and how many iterations (control.ts); every run of a
+//   If, Loop, Scan   the host decides which branch and how many iterations (../control.ts); every run of a
 //                    branch or a body is a Program of its own (scheduled once, here) on the GPU;
 //   TopK, NonZero,   the prims' reference semantics on the host (src/ir/prims/structured.ts), as ONNX
 //   Unique, …        Runtime Web falls back to its CPU for such ops: NonZero's and Unique's result sizes
@@ -21,19 +21,14 @@
 // browser as well as in Node. (A written artifact, run.js, runs GPU kernels only: aic compile refuses a
 // Program with host steps, emit.ts.)
 import { AicError, fail } from '../../ir/error.js';
-import { evalDim, isPlainSymbol } from '../../ir/dim-expr.js';
-import { Graph, subgraphsOf, type Node, type Value } from '../../ir/graph.js';
-import { capturedValues } from '../../ir/prims/structured.js';
-import { formatShape, type Dim } from '../../ir/shape.js';
+import { subgraphsOf, type Graph, type Value } from '../../ir/graph.js';
 import { Tensor } from '../../ir/tensor.js';
 import type { ExternKernel } from '../../kernel/kernel.js';
 import { bufferMap, type Buffer, type Program } from '../../kernel/program.js';
-import { planMemory } from '../../passes/memory-plan.js';
-import { scheduleGraph } from '../../passes/schedule/index.js';
 import { programSymbols, specializeProgram } from '../../passes/specialize.js';
 import { ProgramRunner } from '../../kernel/interpreter.js';
-import { interpret } from '../../runtime/interpreter.js';
-import { CONTROL_OPS, runControl } from './control.js';
+import { bodyProgram, controlNode, runHostKernel } from '../control.js';
+import { bindShape as bind } from '../steps.js';
 import { emitWgsl, type WgslEmitOptions } from './emit.js';
 import { WgslModel, type HostArray } from './runtime.js';
 import { hostOp, splitProgram, type Step } from './steps.js';
@@ -201,53 +196,14 @@ export class WgslRunner {
     return l;
   }
 
-  private async runHost(k: ExternKernel, args: readonly Tensor[], sizes: ReadonlyMap<string, number>): Promise<Tensor[]> {
-    const node = controlNode(k);
-    // TopK, NonZero, Unique (and any other extern without a body): the reference semantics, here.
-    if (!node) return interpret(k.graph, args);
-    const env = new Map<Value, Tensor>(k.graph.inputs.map((v, i) => [v, args[i]!]));
-    const operands = node.inputs.map((v) => (v ? env.get(v) ?? fail('E_UNSUPPORTED', `wgsl: ${node.describe()} reads a value made inside its kernel`) : null));
-    const outs = await runControl(node, operands, async (g, ins) => {
-      const body = this.bodies.get(g) ?? fail('E_VERIFY', `wgsl: ${node.describe()}: the body ${g.name} was not compiled`);
-      return body.runner.run([...ins, ...body.captures.map((v) => env.get(v) ?? fail('E_VERIFY', `wgsl: ${node.describe()}: captured ${v.name ?? 'value'} is not an input of its kernel`))]);
-    }, (sym) => sizes.get(sym));
-    return k.graph.outputs.map((v) => {
-      const j = node.outputs.indexOf(v);
-      return j >= 0 ? outs[j]! : env.get(v) ?? fail('E_UNSUPPORTED', `wgsl: extern kernel ${k.name}: an output is not its node's`);
-    });
+  private runHost(k: ExternKernel, args: readonly Tensor[], sizes: ReadonlyMap<string, number>): Promise<Tensor[]> {
+    const body = (g: Graph): Body => this.bodies.get(g) ?? fail('E_VERIFY', `wgsl: ${k.name}: the body ${g.name} was not compiled`);
+    return runHostKernel(k, args, sizes, (g) => body(g).captures, (g, ins) => body(g).runner.run(ins), 'wgsl');
   }
 
   /** A branch or body as a Program of its own, on the same device. */
   private compileBody(g: Graph, k: ExternKernel): Body {
-    const captures = capturedValues(g).filter((v) => !g.inputs.includes(v));
-    const standalone = new Graph(g.name, [...g.inputs, ...captures], g.outputs, g.nodes);
-    let program: Program;
-    try {
-      program = planMemory(scheduleGraph(standalone).program).program;
-    } catch (e) {
-      if (e instanceof AicError && e.code === 'E_UNSUPPORTED') throw e;
-      return fail('E_UNSUPPORTED', `wgsl: the body ${g.name} of kernel ${k.name} (${hostOp(k)}) cannot be compiled: ${(e as Error).message}`);
-    }
+    const { program, captures } = bodyProgram(g, k, 'wgsl');
     return { runner: new WgslRunner(this.device, program, this.opts), captures };
   }
-}
-
-/** The If/Loop/Scan node of a host step, or undefined for an extern without a body. */
-function controlNode(k: ExternKernel): Node | undefined {
-  return k.graph.nodes.find((n) => CONTROL_OPS.includes(n.op));
-}
-
-/** Check an actual shape against a declared one, binding its symbols seen for the first time. */
-function bind(sizes: Map<string, number>, declared: readonly Dim[], actual: readonly number[], where: string): void {
-  if (declared.length !== actual.length) fail('E_RUNTIME', `${where}: expected rank ${declared.length}, got ${formatShape(actual)}`);
-  declared.forEach((d, i) => {
-    if (isPlainSymbol(d)) {
-      const known = sizes.get(d);
-      if (known === undefined) sizes.set(d, actual[i]!);
-      else if (known !== actual[i]) fail('E_RUNTIME', `${where}: dim ${d} is ${actual[i]} here but ${known} elsewhere`);
-      return;
-    }
-    const want = evalDim(d, (s) => sizes.get(s));
-    if (want !== undefined && want !== actual[i]) fail('E_RUNTIME', `${where}: expected shape ${formatShape(declared)}, got ${formatShape(actual)}`);
-  });
 }

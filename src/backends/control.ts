@@ -1,14 +1,22 @@
-// If, Loop and Scan for the WGSL runtime: the control (which branch, whether to go on, slicing the scan
-// inputs and stacking the results) runs on the host; every run of a branch or a body is a Program of its
-// own on the GPU (host.ts), and only what the control needs next comes back from it each time (the
-// condition, and the values the next iteration or the caller reads). The semantics are the prims'
-// (src/ir/prims/structured.ts), written again here because a GPU run is asynchronous and the prims'
-// reference evaluation is not.
-import { fail } from '../../ir/error.js';
-import type { Graph, Node } from '../../ir/graph.js';
-import { evalDim } from '../../ir/dim-expr.js';
-import { formatShape, numel, type Dim } from '../../ir/shape.js';
-import { Tensor } from '../../ir/tensor.js';
+// If, Loop and Scan for a GPU backend's host side (wgsl/host.ts, ptx/host.ts): the control (which branch,
+// whether to go on, slicing the scan inputs and stacking the results) runs on the host; every run of a
+// branch or a body is a Program of its own (bodyProgram) on the device, and only what the control needs
+// next comes back from it each time (the condition, and the values the next iteration or the caller
+// reads). The semantics are the prims' (src/ir/prims/structured.ts), written again here because a device
+// run is asynchronous and the prims' reference evaluation is not. The other host steps (TopK, NonZero,
+// Unique) run the prims' reference semantics (runHostKernel).
+import { AicError, fail } from '../ir/error.js';
+import { Graph, type Node, type Value } from '../ir/graph.js';
+import { evalDim } from '../ir/dim-expr.js';
+import { capturedValues } from '../ir/prims/structured.js';
+import { formatShape, numel, type Dim } from '../ir/shape.js';
+import { Tensor } from '../ir/tensor.js';
+import type { ExternKernel } from '../kernel/kernel.js';
+import type { Program } from '../kernel/program.js';
+import { planMemory } from '../passes/memory-plan.js';
+import { scheduleGraph } from '../passes/schedule/index.js';
+import { interpret } from '../runtime/interpreter.js';
+import { hostOp } from './steps.js';
 
 /** Run a subgraph of the node on its own inputs, in order (the runner supplies what it captures). */
 export type RunBody = (g: Graph, inputs: readonly Tensor[]) => Promise<Tensor[]>;
@@ -21,7 +29,7 @@ export async function runControl(node: Node, operands: readonly (Tensor | null)[
     case 'prim.if': return runIf(node, operands, body);
     case 'prim.loop': return runLoop(node, operands, body, size);
     case 'prim.scan': return runScan(node, operands, body, size);
-    default: return fail('E_UNSUPPORTED', `wgsl: ${node.describe()} is not a control op`);
+    default: return fail('E_UNSUPPORTED', `${node.describe()} is not a control op`);
   }
 }
 
@@ -92,4 +100,45 @@ function stack(node: Node, ts: readonly Tensor[], o: Graph['outputs'][number], s
     (out.data as Float64Array).set(t.data as Float64Array, i * inner);
   });
   return out;
+}
+
+/** A branch or a body scheduled as a Program: its inputs are the graph's, then the values it captures. */
+export interface BodyProgram {
+  readonly program: Program;
+  readonly captures: readonly Value[];
+}
+
+/** The If/Loop/Scan node of a host step, or undefined for an extern without a body. */
+export function controlNode(k: ExternKernel): Node | undefined {
+  return k.graph.nodes.find((n) => CONTROL_OPS.includes(n.op));
+}
+
+/** Schedule a branch or body of kernel k as a Program of its own (`who` names the backend in a refusal). */
+export function bodyProgram(g: Graph, k: ExternKernel, who: string): BodyProgram {
+  const captures = capturedValues(g).filter((v) => !g.inputs.includes(v));
+  const standalone = new Graph(g.name, [...g.inputs, ...captures], g.outputs, g.nodes);
+  try {
+    return { program: planMemory(scheduleGraph(standalone).program).program, captures };
+  } catch (e) {
+    if (e instanceof AicError && e.code === 'E_UNSUPPORTED') throw e;
+    return fail('E_UNSUPPORTED', `${who}: the body ${g.name} of kernel ${k.name} (${hostOp(k)}) cannot be compiled: ${(e as Error).message}`);
+  }
+}
+
+/** Run a host step's extern kernel on its arguments: If/Loop/Scan through runControl with `runBody`
+ * running each branch or body (given the graph's inputs then its captures), any other extern by the
+ * reference semantics. */
+export async function runHostKernel(k: ExternKernel, args: readonly Tensor[], sizes: ReadonlyMap<string, number>,
+  captures: (g: Graph) => readonly Value[], runBody: RunBody, who: string): Promise<Tensor[]> {
+  const node = controlNode(k);
+  // TopK, NonZero, Unique (and any other extern without a body): the reference semantics, here.
+  if (!node) return interpret(k.graph, args);
+  const env = new Map<Value, Tensor>(k.graph.inputs.map((v, i) => [v, args[i]!]));
+  const operands = node.inputs.map((v) => (v ? env.get(v) ?? fail('E_UNSUPPORTED', `${who}: ${node.describe()} reads a value made inside its kernel`) : null));
+  const outs = await runControl(node, operands, (g, ins) => runBody(g, [...ins, ...captures(g).map((v) => env.get(v)
+    ?? fail('E_VERIFY', `${who}: ${node.describe()}: captured ${v.name ?? 'value'} is not an input of its kernel`))]), (sym) => sizes.get(sym));
+  return k.graph.outputs.map((v) => {
+    const j = node.outputs.indexOf(v);
+    return j >= 0 ? outs[j]! : env.get(v) ?? fail('E_UNSUPPORTED', `${who}: extern kernel ${k.name}: an output is not its node's`);
+  });
 }
