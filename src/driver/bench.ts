@@ -113,7 +113,7 @@ export async function bench(modelPath: string, o: BenchOptions): Promise<BenchRe
   if (o.vsOrt) {
     log(`bench: ONNX Runtime, ${threads} intra-op threads…`);
     const r = await benchOrt(modelPath, model.graph.inputs.map((v) => v.name ?? ''), inputs, threads, runs, warmup);
-    ort = { medianMs: r.medianMs, minMs: r.minMs };
+    ort = { medianMs: round(r.medianMs), minMs: round(r.minMs) };
     ortMaxAbsDiff = Math.max(0, ...outputs.map((a, i) => (r.outputs[i] ? compareTensors(a, r.outputs[i]!, { rtol: 0, atol: 0 }).maxAbsErr : 0)));
   }
   return {
@@ -124,7 +124,8 @@ export async function bench(modelPath: string, o: BenchOptions): Promise<BenchRe
     medianMs: round(t.medianMs),
     minMs: round(t.minMs),
     ort,
-    ratio: ort ? round(t.medianMs / ort.medianMs) : null,
+    // From the rounded figures, so that the JSON's ratio is its medianMs / ort.medianMs.
+    ratio: ort ? round(round(t.medianMs) / ort.medianMs) : null,
     ...(ortMaxAbsDiff !== undefined ? { ortMaxAbsDiff } : {}),
     ...(buildSeconds !== undefined ? { buildSeconds: round(buildSeconds) } : {}),
   };

@@ -46,6 +46,8 @@ interface Conv {
   readonly C: number; readonly H: number; readonly W: number; readonly M: number;
   readonly KH: number; readonly KW: number; readonly SH: number; readonly SW: number;
   readonly PT: number; readonly PL: number; readonly PB: number; readonly PR: number; readonly DH: number; readonly DW: number;
+  /** Groups: 1, or M for a depthwise convolution (C is then 1, the channels of one group). */
+  readonly G: number;
 }
 
 export interface RenderedGemm {
@@ -227,6 +229,11 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
   const first = sides[0]!;
   let m = live.filter((a) => first.va.has(a.name) && !first.vb.has(a.name));
   let n = live.filter((a) => first.vb.has(a.name) && !first.va.has(a.name));
+  // A depthwise convolution: the weight reads only the channel, which the window reads too. Its channel is
+  // taken as the rows, and it goes to conv.h's depthwise loop or is rendered as loops.
+  const shared = live.filter((a) => first.va.has(a.name) && first.vb.has(a.name));
+  const depthwise = sides.length === 1 && m.length === 0 && n.length === 2 && shared.length === 1;
+  if (depthwise) m = shared;
   const prod = (axes: readonly Axis[]): number => axes.reduce((p, a) => p * extentOf(a), 1);
   // The result: C[m, n] at base + ldc*m + n in the output buffer, else a scratch C. Axes at the front of
   // the rows or columns that do not flatten with the rest (an image index before the channels) become
@@ -270,7 +277,8 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
   for (const x of sides as NonNullable<(typeof sides)[number]>[]) {
     // Which operand reads the rows: it is the left one (M x K).
     let leftFirst: boolean;
-    if (within(x.va, mNames) && within(x.vb, nNames)) leftFirst = true;
+    if (depthwise) leftFirst = within(x.va, mNames) && within(x.vb, new Set([...mNames, ...nNames]));
+    else if (within(x.va, mNames) && within(x.vb, nNames)) leftFirst = true;
     else if (within(x.vb, mNames) && within(x.va, nNames)) leftFirst = false;
     else return undefined;
     const [lid, lst, rid, rst] = leftFirst ? [x.ai, x.ca, x.bi, x.cb] : [x.bi, x.cb, x.ai, x.ca];
@@ -280,7 +288,8 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
     // conv.h writes its result as [M][OH*OW]: the last stage's C must be laid out so (or be the scratch C).
     const last = x === sides[sides.length - 1];
     const convLayout = !last || out.mode === 'scratch' || out.ldc === N;
-    const conv = convLayout && right.kind === 'gen' && left.kind === 'raw' && !left.trans ? matchConv(rid, rst, left, m, n, kAxes, batchNames, unitZero, ctx) : undefined;
+    const conv = convLayout && right.kind === 'gen' && left.kind === 'raw' && !left.trans ? matchConv(rid, rst, left, m, n, kAxes, batchNames, unitZero, ctx, depthwise) : undefined;
+    if (depthwise && !conv) return undefined;
     stages.push({ reduce: x.r, K: prod(kAxes), left, right, conv });
   }
   return { kernel: k, stages, lets, stores: stores as StoreStmt[], m, n, batch, unit, M, N, out };
@@ -317,7 +326,7 @@ function operand(id: number, stmts: readonly LetStmt[], outer: readonly Axis[], 
 
 /** The right operand as a 2-D convolution's window of an NCHW input (conv.h's implicit im2col). */
 function matchConv(id: number, stmts: readonly LetStmt[], left: Extract<Operand, { kind: 'raw' }>, m: readonly Axis[], n: readonly Axis[],
-  kAxes: readonly Axis[], batch: ReadonlySet<string>, unitZero: ReadonlyMap<string, IndexExpr>, ctx: KernelContext): Conv | undefined {
+  kAxes: readonly Axis[], batch: ReadonlySet<string>, unitZero: ReadonlyMap<string, IndexExpr>, ctx: KernelContext, depthwise = false): Conv | undefined {
   if (m.length !== 1 || n.length !== 2) return undefined;
   const byId = new Map(stmts.map((s) => [s.id, s]));
   const top = byId.get(id)!;
@@ -367,6 +376,8 @@ function matchConv(id: number, stmts: readonly LetStmt[], left: Extract<Operand,
   const [C, KH, KW] = [ws[ws.length - 3]!, ws[ws.length - 2]!, ws[ws.length - 1]!];
   if (xs[xs.length - 3]! % C !== 0) return undefined;
   const M = extentOf(m[0]!);
+  // Depthwise: one input channel per output channel, the channel read by both at the plane's stride.
+  if (depthwise && (C !== 1 || xs[xs.length - 3]! !== M || ws.reduce((p, d) => p * d, 1) !== M * KH * KW)) return undefined;
   // The weight: W[m, c, kh, kw] row-major.
   if (left.ld !== C * KH * KW) return undefined;
   // Roles of the reduce axes from their extents, in order c, kh, kw (axes of extent 1 are absent).
@@ -391,8 +402,9 @@ function matchConv(id: number, stmts: readonly LetStmt[], left: Extract<Operand,
   const DH = KH > 1 ? co(roleVar('kh')) / W : 1;
   const DW = KW > 1 ? co(roleVar('kw')) : 1;
   if (![SH, SW, DH, DW].every((x) => Number.isInteger(x) && x >= 1)) return undefined;
-  const allowed = new Set([oh, ow, ...kAxes.map((a) => a.name), ...batch]);
+  const allowed = new Set([oh, ow, ...kAxes.map((a) => a.name), ...batch, ...(depthwise ? [m[0]!.name] : [])]);
   if ([...f.coef.keys()].some((v) => !allowed.has(v))) return undefined;
+  if (depthwise && co(m[0]!.name) !== H * W) return undefined;
   // The constant part: -(PT*W + PL); the batch terms are the image's offset.
   const konst = f.rest.kind === 'const' ? f.rest.value : f.rest.kind === 'add' && f.rest.terms.length === 0 ? 0 : NaN;
   if (Number.isNaN(konst)) return undefined;
@@ -421,7 +433,7 @@ function matchConv(id: number, stmts: readonly LetStmt[], left: Extract<Operand,
   const PB = (OH - 1) * SH + DH * (KH - 1) + 1 - H - PT;
   const PR = (OW - 1) * SW + DW * (KW - 1) + 1 - W - PL;
   const imageBase = ix.add(...[...f.coef].filter(([v]) => batch.has(v)).map(([v, c]) => ix.mul(ix.c(c), ix.v(v))));
-  return { x: load.expr.buffer, base: imageBase, C, H, W, M, KH, KW, SH, SW, PT, PL, PB, PR, DH, DW };
+  return { x: load.expr.buffer, base: imageBase, C, H, W, M, KH, KW, SH, SW, PT, PL, PB, PR, DH, DW, G: depthwise ? M : 1 };
 }
 
 // ---- rendering ----
@@ -609,7 +621,7 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
     if (st.conv) {
       const c = st.conv;
       const left = st.left as Extract<Operand, { kind: 'raw' }>;
-      const shape = `aic::cpu::Conv2dShape{1, ${c.C}, ${c.H}, ${c.W}, ${c.M}, ${c.KH}, ${c.KW}, ${c.SH}, ${c.SW}, ${c.PT}, ${c.PL}, ${c.PB}, ${c.PR}, ${c.DH}, ${c.DW}, 1}`;
+      const shape = `aic::cpu::Conv2dShape{1, ${c.C * c.G}, ${c.H}, ${c.W}, ${c.M}, ${c.KH}, ${c.KW}, ${c.SH}, ${c.SW}, ${c.PT}, ${c.PL}, ${c.PB}, ${c.PR}, ${c.DH}, ${c.DW}, ${c.G}}`;
       pre.push(`const aic::cpu::Conv2dShape shape${i} = ${shape};`);
       let w: string;
       let packed = false;

@@ -118,6 +118,10 @@ export function planFusion(g: Graph, forced: ReadonlyMap<Value, string> = new Ma
       for (const v of n.inputs) for (const leaf of viewLeaves(v!, roles)) {
         if (roles.get(leaf) === 'inline' && leaf.producer?.opName !== 'iota') materialize(leaf, 'operand of a dot (a GEMM reads plain loads)');
       }
+      for (const v of n.inputs) {
+        const shuffled = permutedReshape(v!, roles);
+        if (shuffled) materialize(shuffled, 'a reshape of a permuted view read by a dot (its index is not affine: the GEMM reads plain loads)');
+      }
     }
   }
   for (const [v, reason] of forced) materialize(v, reason);
@@ -230,6 +234,25 @@ function viewLeaves(v: Value, roles: ReadonlyMap<Value, Role>): Value[] {
   };
   walk(v);
   return out;
+}
+
+/** In a dot operand's chain of views, a reshape of a permute (ShuffleNet's channel shuffle, attention's merged
+ * heads): its index in the dot is full of divisions, so a copy is cheaper than recomputing it per read. */
+function permutedReshape(v: Value, roles: ReadonlyMap<Value, Role>): Value | undefined {
+  const seen = new Set<Value>();
+  const walk = (x: Value): Value | undefined => {
+    if (seen.has(x) || roles.get(x) !== 'view' || !x.producer) return undefined;
+    seen.add(x);
+    const p = x.producer;
+    const operand = p.inputs[0];
+    if (p.opName === 'reshape' && operand && roles.get(operand) === 'view' && operand.producer?.opName === 'permute') return x;
+    for (const y of p.inputs) {
+      const found = y ? walk(y) : undefined;
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(v);
 }
 
 /** Values a node's subgraphs read from outside the node (captures). */

@@ -100,9 +100,9 @@ one('conv batch 2', 'Conv', { pads: [1, 1, 1, 1] }, [input(randn([2, 8, 12, 12])
   const x = randn([1, 8, 14, 14]);
   add('residual: conv3x3 + conv1x1, relu', graphModel(17, nodes, { x: input(x), w1: init(randn([16, 8, 3, 3])), w2: init(randn([16, 8, 1, 1])), b2: init(randn([16])) }, ['y']), [x], 'sgemm');
 }
-// Grouped convolution: a convolution per group (the group is a batch axis); depthwise: loops.
+// Grouped convolution: a convolution per group (the group is a batch axis); depthwise: conv.h's depthwise loop.
 one('conv groups 2', 'Conv', { group: 2, pads: [1, 1, 1, 1] }, [input(randn([1, 8, 10, 10])), init(randn([8, 4, 3, 3]))], 'conv2d');
-one('conv depthwise', 'Conv', { group: 8, pads: [1, 1, 1, 1], strides: [2, 2] }, [input(randn([1, 8, 10, 10])), init(randn([8, 1, 3, 3]))], 'loops');
+one('conv depthwise', 'Conv', { group: 8, pads: [1, 1, 1, 1], strides: [2, 2] }, [input(randn([1, 8, 10, 10])), init(randn([8, 1, 3, 3]))], 'conv2d');
 
 const programs: Program[] = cases.map((c) => programFor(c.model, 'cpu'));
 /** Small dots too go through the GEMM here (the default threshold keeps tiny ones as loops). */

@@ -44,7 +44,7 @@ export async function buildBatch(programs: readonly Program[], opts: BatchOption
     bodies.push(`#include "m${i}/model.cpp"`, `AIC_RUNNER_API(m${i})`);
   });
   mkdirSync(join(dir, 'include'));
-  for (const h of ['aic_support.h', 'vecmath.h', 'gemm.h', 'conv.h']) writeFileSync(join(dir, 'include', h), runtimeHeader(h));
+  for (const h of ['aic_support.h', 'vecmath.h', 'gemm.h', 'conv.h', 'pool.h']) writeFileSync(join(dir, 'include', h), runtimeHeader(h));
   void includes;
   const cases = programs.map((_, i) => `    case ${i}: return aic_runner::run_main<Api_m${i}>(argc - 1, argv + 1);`);
   const main = [
