@@ -153,7 +153,10 @@ defineOnnxOps(
       if (ctx.opset < 14 || ctx.node.int('training_mode', 0) === 0) {
         const centered = b.sub(x, perChannel(b, inputMean, rank, x.dtype));
         const std = b.sqrt(b.add(perChannel(b, inputVar, rank, x.dtype), b.like(x, eps)));
-        return [affine(b.div(centered, std))];
+        // scale / std is per channel (folded when the statistics are constants): one multiply per element
+        // instead of a divide and a multiply, with the centring kept so x ≈ mean loses nothing.
+        const gain = b.div(perChannel(b, scale, rank, x.dtype), std);
+        return [b.add(b.mul(centered, gain), perChannel(b, bias, rank, x.dtype))];
       }
       const stat = x.dtype === 'f16' || x.dtype === 'bf16' ? 'f32' : x.dtype;
       const axes = range(0, rank).filter((a) => a !== 1);
