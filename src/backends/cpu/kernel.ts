@@ -18,10 +18,10 @@
 //   }
 import { DTYPE_INFO, isFloat, type DType } from '../../ir/dtype.js';
 import { fail } from '../../ir/error.js';
-import { rangeOf, refsOf, symsOf, type IndexExpr } from '../../kernel/index-expr.js';
+import { rangeOf, refsOf, symsOf, varsOf, type IndexExpr } from '../../kernel/index-expr.js';
 import { allStmts, hasStages, kernelReads, kernelWrites, type Axis, type LoopKernel, type Stmt } from '../../kernel/kernel.js';
 import type { Buffer } from '../../kernel/program.js';
-import { KernelWriter, type LoopRole, type LoopStmt, type ReduceSpelling, type ReduceStmt } from '../kernel-writer.js';
+import { KernelWriter, type LetStmt, type LoopRole, type LoopStmt, type ReduceSpelling, type ReduceStmt } from '../kernel-writer.js';
 import { cast, checkDType, cxxPrim, elementType, fromElement, indexAs, isNarrowFloat, isSubByteInt, literal, rounder, toElement, valueType, zero } from './spelling.js';
 
 /** What a kernel function needs from the program around it. */
@@ -143,6 +143,13 @@ export class CpuKernelWriter extends KernelWriter {
     }
   }
 
+  /** The axis of the loop that carries `#pragma omp simd`, while it is open (at most one: only innermost loops do). */
+  private simdAxis: string | undefined;
+  /** The loop axes each value depends on (through its index expressions and operands), filled on first use. */
+  private axisDeps: Map<number, ReadonlySet<string>> | undefined;
+  /** The mask id of the load being written (load() gets only its spelling). */
+  private loadMask: number | undefined;
+
   /** Reduce stages whose trip count is this small or less are unrolled, so that the innermost domain axis
    * (a pooling window's output row, a small convolution's) is the one vectorized. */
   static readonly UNROLL_TRIPS = 64;
@@ -187,6 +194,7 @@ export class CpuKernelWriter extends KernelWriter {
         if (collapse === 0) this.emit(`#pragma omp parallel for simd schedule(static)${parallel}`);
         else this.emit(`#pragma omp parallel for${collapse > 1 ? ` collapse(${collapse})` : ''} schedule(static)${parallel}`);
       } else if (innermost && simdInner) this.emit('#pragma omp simd');
+      if (innermost && (simdInner || (i === 0 && parallel !== undefined && collapse === 0))) this.simdAxis = a.name;
       this.emit(`for (index_t ${this.axisName(a.name)} = 0; ${this.axisName(a.name)} < ${this.index(a.extent)}; ++${this.axisName(a.name)}) {`);
       this.axes.set(a.name, a.extent);
       this.depth++;
@@ -213,9 +221,22 @@ export class CpuKernelWriter extends KernelWriter {
     return cxxPrim(op, args, types, out);
   }
 
+  protected override let(s: LetStmt): void {
+    this.loadMask = s.expr.op === 'load' ? s.expr.mask : undefined;
+    super.let(s);
+    this.loadMask = undefined;
+  }
+
   /** A load; a masked one reads at an index clamped into the buffer whatever the mask says (the mask only
-   * picks the value), so that the load is unconditional and the loop around it vectorizes. */
+   * picks the value), so that the load is unconditional and the loop around it vectorizes. Where the mask
+   * does not vary along the vectorized loop (which operand of a concat along an outer axis, a padded row),
+   * it is a plain branch instead: the compiler hoists it out of that loop, whose loads then stay contiguous
+   * rather than becoming gathers at clamped indices. */
   protected load(buffer: string, index: IndexExpr, t: DType, mask: string | undefined): string {
+    if (mask !== undefined && this.loadMask !== undefined && this.simdAxis !== undefined && this.axes.has(this.simdAxis) &&
+      !this.dependsOn(this.loadMask, this.simdAxis)) {
+      return `(${mask} ? ${fromElement(t, `${bufferParam(buffer)}[${this.safeIndex(buffer, index)}]`)} : ${zero(t)})`;
+    }
     const read = fromElement(t, `${bufferParam(buffer)}[${this.safeIndex(buffer, index, mask !== undefined)}]`);
     if (mask === undefined) return read;
     const b = this.ctx.buffers.get(buffer)!;
@@ -268,9 +289,39 @@ export class CpuKernelWriter extends KernelWriter {
     return `aic::floormod(${a}, ${b})`;
   }
 
+  /** Whether value `id` depends on loop axis `axis`. */
+  private dependsOn(id: number, axis: string): boolean {
+    if (!this.axisDeps) {
+      const deps = new Map<number, ReadonlySet<string>>();
+      const ofIndex = (e: IndexExpr, out: Set<string>): void => {
+        for (const v of varsOf(e)) out.add(v);
+        for (const r of refsOf(e)) for (const v of deps.get(r) ?? []) out.add(v);
+      };
+      for (const st of allStmts(this.kernel.body)) {
+        if (st.kind !== 'let') continue;
+        const out = new Set<string>();
+        const e = st.expr;
+        if (e.op === 'load') {
+          ofIndex(e.index, out);
+          if (e.mask !== undefined) for (const v of deps.get(e.mask) ?? []) out.add(v);
+        } else if (e.op === 'index') ofIndex(e.index, out);
+        else if (e.op === 'inbounds') {
+          ofIndex(e.index, out);
+          ofIndex(e.extent, out);
+        } else if (e.op === 'prim') for (const a of e.args) for (const v of deps.get(a) ?? []) out.add(v);
+        deps.set(st.id, out);
+      }
+      this.axisDeps = deps;
+    }
+    // A value defined outside the kernel's lets (a reduction's result) counts as depending on everything.
+    const d = this.axisDeps.get(id);
+    return d === undefined || d.has(axis);
+  }
+
   protected loopHeader(axis: Axis, role: LoopRole, _innermost: boolean, pragma: string | undefined): string[] {
     const v = this.axisName(axis.name);
     const head = role === 'reduce' && this.unrollReduces ? [`#pragma GCC unroll ${CpuKernelWriter.UNROLL_TRIPS}`] : pragma ? [pragma] : [];
+    if (head.some((l) => l.includes('omp simd'))) this.simdAxis = axis.name;
     return [...head, `for (index_t ${v} = 0; ${v} < ${this.index(axis.extent)}; ++${v}) {`];
   }
 

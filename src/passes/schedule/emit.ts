@@ -36,8 +36,6 @@ export interface EmitEnv {
   bufferOf(v: Value): string;
 }
 
-/** A concat with more operands than this is not inlined into a reduction's body (each read would test them all). */
-const MAX_CONCAT_IN_REDUCTION = 2;
 
 interface Scope {
   readonly stmts: Stmt[];
@@ -336,7 +334,9 @@ class KernelEmitter {
       this.read(p.x, idx.map((e, a) => (a === axis ? p.local : e)), g);
     if (parts.length === 1) return readPart(parts[0]!, guard);
     if (parts.length === 0) return this.konst(n.output.dtype, 0); // only in a loop that never runs (an empty result)
-    if (this.scopes.length > 1 && this.levelOf(at) > 0 && parts.length > MAX_CONCAT_IN_REDUCTION) {
+    // Read along a reduction axis, every element would test which operand it is in, and a GEMM could not
+    // read the operand as a matrix (its packing would go element by element): one copy is cheaper.
+    if (this.scopes.length > 1 && this.levelOf(at) > 0) {
       throw new EmitFailure(n.output, `a concat of ${parts.length} operands read along a reduction axis (materialized, so the reduction reads one load)`);
     }
     this.ops.push('concat');
