@@ -43,8 +43,10 @@ export interface KernelContext {
 /** Bytes before and after the arena that masked loads may read (and discard). */
 export const ARENA_GUARD_BYTES = 1 << 16;
 
-/** Work (points times statements) below which a kernel runs on one thread: a parallel region costs a few µs. */
-export const PARALLEL_WORK = 1 << 15;
+/** Work (points times statements) below which a kernel runs on one thread. A parallel region costs a few µs,
+ * and more where a thread reads what the other core just wrote (every cache line crosses over): loop
+ * kernels do little arithmetic per byte, so only big ones (data beyond one core's L2) gain from threads. */
+export const PARALLEL_WORK = 1 << 21;
 
 export const bufferParam = (name: string): string => `b_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
 

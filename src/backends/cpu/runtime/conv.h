@@ -640,7 +640,8 @@ void conv_direct(const Conv2dShape& s, const float* xp, const float* wp, const i
     }
   };
   const double flops = 2.0 * double(Mg) * double(nv) * double(K);
-  int nt = gemm_detail::max_threads();
+  const double bytes = 4.0 * (double(s.Cg() * s.H * s.W) + double(Mg * npix) + double(Mg * K));
+  int nt = gemm_detail::worth_threads(flops, bytes) ? gemm_detail::max_threads() : 1;
   nt = int(std::min<double>(nt, std::max(1.0, flops / 1.0e6)));
   nt = int(std::min<index_t>(nt, ntiles));
 #if defined(_OPENMP)
@@ -717,7 +718,8 @@ void conv2d(const Conv2dShape& s, const float* x, const float* w, float* y, cons
   if (s.depthwise()) {
     const index_t planes = s.N * s.C;
 #if defined(_OPENMP)
-    const bool par = !omp_in_parallel() && omp_get_max_threads() > 1 && planes > 1 && npix * s.KH * s.KW * planes > 100000;
+    // About 2 flops per byte: threads pay only where the planes do not fit one core's caches.
+    const bool par = !omp_in_parallel() && omp_get_max_threads() > 1 && planes > 1 && npix * s.KH * s.KW * planes > 4000000;
 #pragma omp parallel for schedule(static) if (par)
 #endif
     for (index_t p = 0; p < planes; ++p) {
@@ -757,7 +759,8 @@ void conv2d(const Conv2dShape& s, const float* x, const float* w, float* y, cons
   const index_t jobs = s.N * s.G;
 #if defined(_OPENMP)
   const double flops = 2.0 * double(s.M) * double(npix) * double(Kg) * double(s.N);
-  const bool by_group = s.G > 1 && workspace == nullptr && jobs > 1 && gemm_detail::max_threads() > 1 && flops >= 2.0e6;
+  const double bytes = 4.0 * double(s.N) * (double(s.C * s.H * s.W) + double(s.M * npix) + double(s.M * Kg));
+  const bool by_group = s.G > 1 && workspace == nullptr && jobs > 1 && gemm_detail::max_threads() > 1 && gemm_detail::worth_threads(flops, bytes);
 #pragma omp parallel for schedule(dynamic, 1) if (by_group)
 #endif
   for (index_t job = 0; job < jobs; ++job) {

@@ -735,9 +735,18 @@ inline int max_threads() {
 #endif
 }
 
-// Threads worth using: at least ~1 MFLOP of work per thread and a tile each.
+// Whether work of `flops` on `bytes` of operands is worth a second thread: on the 2-core VMs measured
+// (Zen 5), a thread reading what the other core just wrote pays for every cache line crossing over, and a
+// product doing less than this much arithmetic per byte ran slower on 2 threads than on 1 (SqueezeNet's
+// 1x1 convolutions, a 3-channel stem: ~6 flop/byte); 3x3 convolutions and transformer GEMMs are 28-170.
+constexpr double kParallelFlopsPerByte = 16.0;
+inline bool worth_threads(double flops, double bytes) { return flops >= 2.0e6 && flops >= kParallelFlopsPerByte * bytes; }
+
+// Threads worth using: enough arithmetic per byte (worth_threads), at least ~1 MFLOP of work per thread
+// and a tile each.
 inline int useful_threads(index_t M, index_t N, index_t K) {
   const double flops = 2.0 * double(M) * double(N) * double(K);
+  if (!worth_threads(flops, 4.0 * (double(M) * double(K) + double(K) * double(N) + double(M) * double(N)))) return 1;
   const int cap = max_threads();
   const int nt = int(std::min<double>(cap, std::max(1.0, flops / 1.0e6)));
   const index_t tiles = ceil_div(M, gemm_cfg::MR) * ceil_div(N, gemm_cfg::NR);
