@@ -15,9 +15,9 @@ describe('cpu: rendered C++ (golden)', () => {
   test('a pointwise kernel: the outer axis parallel, the inner one vectorized', () => {
     const program = `program @p(@in0) -> (@out0) {
   arena 0
-  buffer @in0: f32[64,1024] input "%x"
-  buffer @out0: f32[64,1024] output "%y"
-  kernel k0 "exp → %y" (i0 < 64, i1 < 1024) {
+  buffer @in0: f32[1024,1024] input "%x"
+  buffer @out0: f32[1024,1024] output "%y"
+  kernel k0 "exp → %y" (i0 < 1024, i1 < 1024) {
     %0 = load f32 @in0[1024*i0 + i1]
     %1 = exp f32 %0
     store @out0[1024*i0 + i1] = %1
@@ -27,7 +27,7 @@ describe('cpu: rendered C++ (golden)', () => {
     expect(kernelSource(program, 'static void kernel_k0')).toBe(`static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
   (void)S; (void)st;
   #pragma omp parallel for schedule(static)
-  for (index_t i0 = 0; i0 < 64; ++i0) {
+  for (index_t i0 = 0; i0 < 1024; ++i0) {
     #pragma omp simd
     for (index_t i1 = 0; i1 < 1024; ++i1) {
       const float v0 = b_in0[(1024 * i0 + i1)];
@@ -66,7 +66,7 @@ describe('cpu: rendered C++ (golden)', () => {
     expect(kernelSource(program, 'static void kernel_k0')).toBe(`static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
   (void)S; (void)st;
   [[maybe_unused]] const index_t S_N = S[0];
-  #pragma omp parallel for schedule(static) if(S_N * 96 >= 32768)
+  #pragma omp parallel for schedule(static) if(S_N * 96 >= 2097152)
   for (index_t i0 = 0; i0 < S_N; ++i0) {
     float a0 = (-std::numeric_limits<float>::infinity());
     #pragma omp simd reduction(aic_max:a0)
