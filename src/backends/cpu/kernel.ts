@@ -104,6 +104,9 @@ export function kernelSymbols(k: LoopKernel): Set<string> {
   return out;
 }
 
+/** In a value's axis dependencies: it may depend on any axis. */
+const ANY = '*';
+
 /** Static work estimate of a body (statements times trip counts), or undefined where a size is symbolic. */
 function work(stmts: readonly Stmt[]): number | undefined {
   let total = 0;
@@ -294,10 +297,14 @@ export class CpuKernelWriter extends KernelWriter {
   /** Whether value `id` depends on loop axis `axis`. */
   private dependsOn(id: number, axis: string): boolean {
     if (!this.axisDeps) {
+      // A value that is not a let (a reduction's result) counts as depending on every axis: ANY.
       const deps = new Map<number, ReadonlySet<string>>();
+      const use = (id: number, out: Set<string>): void => {
+        for (const v of deps.get(id) ?? [ANY]) out.add(v);
+      };
       const ofIndex = (e: IndexExpr, out: Set<string>): void => {
         for (const v of varsOf(e)) out.add(v);
-        for (const r of refsOf(e)) for (const v of deps.get(r) ?? []) out.add(v);
+        for (const r of refsOf(e)) use(r, out);
       };
       for (const st of allStmts(this.kernel.body)) {
         if (st.kind !== 'let') continue;
@@ -305,19 +312,18 @@ export class CpuKernelWriter extends KernelWriter {
         const e = st.expr;
         if (e.op === 'load') {
           ofIndex(e.index, out);
-          if (e.mask !== undefined) for (const v of deps.get(e.mask) ?? []) out.add(v);
+          if (e.mask !== undefined) use(e.mask, out);
         } else if (e.op === 'index') ofIndex(e.index, out);
         else if (e.op === 'inbounds') {
           ofIndex(e.index, out);
           ofIndex(e.extent, out);
-        } else if (e.op === 'prim') for (const a of e.args) for (const v of deps.get(a) ?? []) out.add(v);
+        } else if (e.op === 'prim') for (const a of e.args) use(a, out);
         deps.set(st.id, out);
       }
       this.axisDeps = deps;
     }
-    // A value defined outside the kernel's lets (a reduction's result) counts as depending on everything.
     const d = this.axisDeps.get(id);
-    return d === undefined || d.has(axis);
+    return d === undefined || d.has(ANY) || d.has(axis);
   }
 
   protected loopHeader(axis: Axis, role: LoopRole, _innermost: boolean, pragma: string | undefined): string[] {
