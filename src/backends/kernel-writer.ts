@@ -56,8 +56,8 @@ export abstract class KernelWriter {
   protected abstract literal(t: DType, v: number | bigint): string;
   /** A pointwise prim (`add`, `exp`, `where`, `cast`, …) of operand expressions. */
   protected abstract prim(op: string, args: readonly string[], types: readonly DType[], out: DType): string;
-  /** A buffer element as a value (`mask` is an expression of type bool, or undefined). */
-  protected abstract load(buffer: string, index: IndexExpr, t: DType, mask: string | undefined): string;
+  /** A buffer element as a value (`mask` is an expression of type bool, or undefined; `maskId` its value). */
+  protected abstract load(buffer: string, index: IndexExpr, t: DType, mask: string | undefined, maskId: number | undefined): string;
   /** The statement storing a value. */
   protected abstract store(buffer: string, index: IndexExpr, value: string, t: DType): string;
   /** An integer index converted to dtype t (iota). */
@@ -161,7 +161,7 @@ export abstract class KernelWriter {
       case 'load': {
         const b = this.buffers.get(e.buffer) ?? fail('E_VERIFY', `kernel ${this.kernel.name}: no buffer @${e.buffer}`);
         if (b.dtype !== s.dtype) fail('E_VERIFY', `kernel ${this.kernel.name}: loading a ${s.dtype} from @${e.buffer} (${b.dtype})`);
-        text = this.load(e.buffer, e.index, s.dtype, e.mask !== undefined ? this.value(e.mask) : undefined);
+        text = this.load(e.buffer, e.index, s.dtype, e.mask !== undefined ? this.value(e.mask) : undefined, e.mask);
         break;
       }
       case 'const': text = this.literal(s.dtype, e.value); break;

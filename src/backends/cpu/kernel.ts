@@ -21,7 +21,7 @@ import { fail } from '../../ir/error.js';
 import { rangeOf, refsOf, symsOf, varsOf, type IndexExpr } from '../../kernel/index-expr.js';
 import { allStmts, hasStages, kernelReads, kernelWrites, type Axis, type LoopKernel, type Stmt } from '../../kernel/kernel.js';
 import type { Buffer } from '../../kernel/program.js';
-import { KernelWriter, type LetStmt, type LoopRole, type LoopStmt, type ReduceSpelling, type ReduceStmt } from '../kernel-writer.js';
+import { KernelWriter, type LoopRole, type LoopStmt, type ReduceSpelling, type ReduceStmt } from '../kernel-writer.js';
 import { cast, checkDType, cxxPrim, elementType, fromElement, indexAs, isNarrowFloat, isSubByteInt, literal, rounder, toElement, valueType, zero } from './spelling.js';
 
 /** What a kernel function needs from the program around it. */
@@ -152,8 +152,6 @@ export class CpuKernelWriter extends KernelWriter {
   private simdAxis: string | undefined;
   /** The loop axes each value depends on (through its index expressions and operands), filled on first use. */
   private axisDeps: Map<number, ReadonlySet<string>> | undefined;
-  /** The mask id of the load being written (load() gets only its spelling). */
-  private loadMask: number | undefined;
 
   /** Reduce stages whose trip count is this small or less are unrolled, so that the innermost domain axis
    * (a pooling window's output row, a small convolution's) is the one vectorized. */
@@ -226,20 +224,14 @@ export class CpuKernelWriter extends KernelWriter {
     return cxxPrim(op, args, types, out);
   }
 
-  protected override let(s: LetStmt): void {
-    this.loadMask = s.expr.op === 'load' ? s.expr.mask : undefined;
-    super.let(s);
-    this.loadMask = undefined;
-  }
-
   /** A load; a masked one reads at an index clamped into the buffer whatever the mask says (the mask only
    * picks the value), so that the load is unconditional and the loop around it vectorizes. Where the mask
    * does not vary along the vectorized loop (which operand of a concat along an outer axis, a padded row),
    * it is a plain branch instead: the compiler hoists it out of that loop, whose loads then stay contiguous
    * rather than becoming gathers at clamped indices. */
-  protected load(buffer: string, index: IndexExpr, t: DType, mask: string | undefined): string {
-    if (mask !== undefined && this.loadMask !== undefined && this.simdAxis !== undefined && this.axes.has(this.simdAxis) &&
-      !this.dependsOn(this.loadMask, this.simdAxis)) {
+  protected load(buffer: string, index: IndexExpr, t: DType, mask: string | undefined, maskId: number | undefined): string {
+    if (mask !== undefined && maskId !== undefined && this.simdAxis !== undefined && this.axes.has(this.simdAxis) &&
+      !this.dependsOn(maskId, this.simdAxis)) {
       return `(${mask} ? ${fromElement(t, `${bufferParam(buffer)}[${this.safeIndex(buffer, index)}]`)} : ${zero(t)})`;
     }
     const read = fromElement(t, `${bufferParam(buffer)}[${this.safeIndex(buffer, index, mask !== undefined)}]`);

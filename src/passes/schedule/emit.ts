@@ -36,7 +36,6 @@ export interface EmitEnv {
   bufferOf(v: Value): string;
 }
 
-
 interface Scope {
   readonly stmts: Stmt[];
   readonly memo: Map<string, number>;
