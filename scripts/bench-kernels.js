@@ -110,7 +110,7 @@ int main() {
       std::fflush(stdout);
     } else if (cmd == "gemm") {
       long M, N, K; int threads, reps, pre; in >> M >> N >> K >> threads >> reps >> pre;
-      omp_set_num_threads(threads);
+      aic::threads::set_max_threads(threads);
       std::vector<float> a(M * K), b(K * N), c(M * N);
       fill(a, 1); fill(b, 2);
       const bool tm = sgemm_transposed_mode(M, N, K);
@@ -123,7 +123,7 @@ int main() {
       long p; int threads, reps;
       in >> s.C >> s.H >> s.W >> s.M >> s.KH >> s.KW >> s.SH >> p >> s.G >> threads >> reps;
       s.N = 1; s.SW = s.SH; s.PT = s.PL = s.PB = s.PR = p;
-      omp_set_num_threads(threads);
+      aic::threads::set_max_threads(threads);
       std::vector<float> x(s.C * s.H * s.W), w(s.M * s.Cg() * s.KH * s.KW), bias(s.M), y(s.M * s.OH() * s.OW());
       fill(x, 3); fill(w, 4); fill(bias, 5);
       std::vector<float> wp(conv2d_packed_weights_floats(s));
@@ -150,12 +150,7 @@ if (cc.status !== 0) {
 const isa = spawnSync('g++', ['-march=native', '-dM', '-E', '-x', 'c++', '/dev/null'], { encoding: 'utf8' }).stdout;
 const isaName = /__AVX512F__/.test(isa) ? 'avx512' : /__AVX2__/.test(isa) ? 'avx2' : 'scalar';
 
-// libgomp's default spin-wait (GOMP_SPINCOUNT 300000) is ruinous when the machine is shared: a thread
-// spinning at the end of a parallel region keeps a core that its (preempted) partner needs, and a 1 ms
-// convolution takes 10 ms.  A short spin followed by sleeping, like ONNX Runtime's own pool, is what the
-// CPU backend should also run its artifacts with.
-const ompEnv = { GOMP_SPINCOUNT: '10000', ...process.env };
-const child = spawn(exe, [], { stdio: ['pipe', 'pipe', 'inherit'], env: ompEnv });
+const child = spawn(exe, [], { stdio: ['pipe', 'pipe', 'inherit'] });
 const lines = createInterface({ input: child.stdout });
 const pending = [];
 lines.on('line', (l) => pending.shift()?.(l));
@@ -259,6 +254,17 @@ const convCases = [
     { label: 'res4 1x1 1024->256 14', C: 1024, H: 14, W: 14, M: 256, KH: 1, KW: 1, S: 1, P: 0, G: 1 },
     { label: 'densenet 3x3 128->32 56', C: 128, H: 56, W: 56, M: 32, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
     { label: 'vgg 3x3 128->128 112', C: 128, H: 112, W: 112, M: 128, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
+  ]),
+  // Inception v1 (a 3x3 and a 5x5 layer; its stem is conv1's shape) and ShuffleNet's depthwise 3x3 layers.
+  { label: 'incep 3x3 64->192 56', C: 64, H: 56, W: 56, M: 192, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
+  ...(quick ? [] : [
+    { label: 'incep 5x5 16->32 28', C: 16, H: 28, W: 28, M: 32, KH: 5, KW: 5, S: 1, P: 2, G: 1 },
+  ]),
+  { label: 'shufflenet dw 3x3 136 28', C: 136, H: 28, W: 28, M: 136, KH: 3, KW: 3, S: 1, P: 1, G: 136 },
+  { label: 'shufflenet dw 3x3/2 136 56', C: 136, H: 56, W: 56, M: 136, KH: 3, KW: 3, S: 2, P: 1, G: 136 },
+  { label: 'shufflenet dw 3x3 272 14', C: 272, H: 14, W: 14, M: 272, KH: 3, KW: 3, S: 1, P: 1, G: 272 },
+  ...(quick ? [] : [
+    { label: 'shufflenet dw 3x3/2 272 28', C: 272, H: 28, W: 28, M: 272, KH: 3, KW: 3, S: 2, P: 1, G: 272 },
   ]),
 ];
 const convOut = (c) => Math.floor((c.H + 2 * c.P - c.KH) / c.S) + 1;

@@ -1,12 +1,29 @@
 // The fp32 FMA peak of one core, measured now (the clock varies with load and turbo): a loop of independent
 // 512-bit FMAs (256-bit on AVX2 hosts), built with g++ -march=native. Shared by scripts/bench.js and
-// scripts/bench-kernels.js. NOMINAL_PEAK is 2 x 512-bit FMA per cycle at the 2.66 GHz base clock.
+// scripts/bench-kernels.js. NOMINAL_PEAK is that of the AVX-512 machines the issue names (2 x 512-bit FMA
+// per cycle at the 2.66 GHz base clock); on other CPUs (AVX2 hosts) it is undefined and not reported.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const NOMINAL_PEAK = 170;
+const cpuFlags = (() => {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.split(' ') ?? [];
+  } catch {
+    return [];
+  }
+})();
+export const NOMINAL_PEAK = cpuFlags.includes('avx512f') ? 170 : undefined;
+/** The CPU in words, for the reports (figures differ between the hosts' CPUs). */
+export const CPU_DESCRIPTION = (() => {
+  let model = 'unknown CPU';
+  try {
+    model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? model;
+  } catch {}
+  const isa = cpuFlags.includes('avx512f') ? 'AVX-512' : cpuFlags.includes('avx2') ? 'AVX2' : 'no AVX2';
+  return `${model}, ${isa}`;
+})();
 
 const source = String.raw`
 #include <immintrin.h>

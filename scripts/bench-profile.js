@@ -33,7 +33,7 @@ const { writeNpy } = await import(join(root, 'dist/runtime/npy.js'));
 const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'aic-profile-'));
 const out = join(dir, 'artifact');
 rmSync(out, { recursive: true, force: true });
-const env = { ...process.env, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT ?? '10000' };
+const env = process.env;
 const step = (cmd, argv, o = {}) => {
   const r = spawnSync(cmd, argv, { encoding: 'utf8', env, ...o });
   if (r.status !== 0) {

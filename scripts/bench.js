@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measurePeak, NOMINAL_PEAK } from './bench-peak.js';
+import { CPU_DESCRIPTION, measurePeak, NOMINAL_PEAK } from './bench-peak.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -150,11 +150,12 @@ if (gemm) {
     const m = gemm.threads[t];
     if (m.error) continue;
     gemmRate[t] = { aic: GEMM_FLOP / m.aic / 1e6, ort: GEMM_FLOP / m.ort / 1e6 };
-    const per = (x) => `${f(100 * x / (t * peak), 0)}% of the measured peak, ${f(100 * x / (t * NOMINAL_PEAK), 0)}% of nominal`;
+    const per = (x) => `${f(100 * x / (t * peak), 0)}% of the measured peak${NOMINAL_PEAK ? `, ${f(100 * x / (t * NOMINAL_PEAK), 0)}% of nominal` : ''}`;
     console.log(`GEMM 1024^3, ${t} thread${t === 1 ? '' : 's'}: aic ${f(gemmRate[t].aic, 1)} GFLOP/s (${per(gemmRate[t].aic)}); ORT ${f(gemmRate[t].ort, 1)} GFLOP/s`);
   }
 }
-console.log(`fp32 FMA peak of one core, measured in this run: ${f(peak, 0)} GFLOP/s (nominal ${NOMINAL_PEAK} at the base clock)`);
+console.log(`CPU: ${CPU_DESCRIPTION}`);
+console.log(`fp32 FMA peak of one core, measured in this run: ${f(peak, 0)} GFLOP/s${NOMINAL_PEAK ? ` (nominal ${NOMINAL_PEAK} at the base clock)` : ''}`);
 if (resnetBuild !== undefined) console.log(`g++ -O3 build of the generated ResNet-50: ${f(resnetBuild, 1)} s`);
 console.log(`(${runs} runs x ${rounds} round${rounds === 1 ? '' : 's'} per cell, best median of each side; total ${f((performance.now() - started) / 60000, 1)} min)`);
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ runs, rounds, peakGflops: peak, nominalPeakGflops: NOMINAL_PEAK, rows, summary, gemmGflops: gemmRate, resnet50BuildSeconds: resnetBuild ?? null }, null, 2));
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ cpu: CPU_DESCRIPTION, runs, rounds, peakGflops: peak, nominalPeakGflops: NOMINAL_PEAK ?? null, rows, summary, gemmGflops: gemmRate, resnet50BuildSeconds: resnetBuild ?? null }, null, 2));

@@ -1,13 +1,13 @@
-// A loop kernel as a C++ function: the shared walk (../kernel-writer.ts) with the CPU's spelling. The
-// parallel domain runs under OpenMP (its outer axes collapsed, work-sharing only past a size where it pays);
-// the innermost axis of a pointwise kernel or an inner loop carries `#pragma omp simd`; a reduction keeps
-// vector accumulators through `omp simd reduction(...)` on its innermost axis.
+// A loop kernel as a C++ function: the shared walk (../kernel-writer.ts) with the CPU's spelling. A
+// parallel domain (past a size where threads pay) becomes a function of a range [lo_, hi_) of its outer
+// axes, flattened, that the kernel proper runs on aic's thread pool (runtime/threads.h); the innermost axis
+// of a pointwise kernel or an inner loop carries `#pragma omp simd`; a reduction keeps vector accumulators
+// through `omp simd reduction(...)` on its innermost axis.
 //
 //   kernel k0 "exp → %y" (i0 < 64, i1 < 1024) { %0 = load f32 @in0[1024*i0 + i1]; %1 = exp f32 %0; store @out0[1024*i0 + i1] = %1 }
 // becomes
-//   static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
-//     #pragma omp parallel for schedule(static)
-//     for (index_t i0 = 0; i0 < 64; ++i0) {
+//   static void kernel_k0_part(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st, index_t lo_, index_t hi_) {
+//     for (index_t i0 = lo_; i0 < hi_; ++i0) {
 //       #pragma omp simd
 //       for (index_t i1 = 0; i1 < 1024; ++i1) {
 //         const float v0 = b_in0[(1024 * i0 + i1)];
@@ -15,6 +15,9 @@
 //         b_out0[(1024 * i0 + i1)] = v1;
 //       }
 //     }
+//   }
+//   static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
+//     aic::threads::parallel_range((64), aic::threads::max_threads(), [&](index_t lo_, index_t hi_) { kernel_k0_part(b_in0, b_out0, S, st, lo_, hi_); });
 //   }
 import { DTYPE_INFO, isFloat, type DType } from '../../ir/dtype.js';
 import { fail } from '../../ir/error.js';
@@ -133,11 +136,21 @@ export class CpuKernelWriter extends KernelWriter {
   /** The whole function. */
   render(): string {
     const k = this.kernel;
-    const { decl } = kernelParams(k, this.ctx);
+    const { names, decl } = kernelParams(k, this.ctx);
     this.emitSymbols(kernelSymbols(k));
+    const symbols = [...this.lines];
     this.domain();
-    const head = `static void kernel_${k.name.replace(/[^A-Za-z0-9_]/g, '_')}(${decl}) {`;
-    return [head, '  (void)S; (void)st;', ...this.lines, '}'].join('\n');
+    const fn = `kernel_${k.name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    const range = this.parallelRange;
+    if (range === undefined) return [`static void ${fn}(${decl}) {`, '  (void)S; (void)st;', ...this.lines, '}'].join('\n');
+    // The body as a function of a range of the parallel axes (its pointers keep __restrict__, which a
+    // lambda's captures would lose), run on the thread pool by the kernel proper.
+    const args = [...names.map(bufferParam), 'S', 'st'].join(', ');
+    return [
+      `static void ${fn}_part(${decl}, index_t lo_, index_t hi_) {`, '  (void)S; (void)st;', ...this.lines, '}', '',
+      `static void ${fn}(${decl}) {`, '  (void)S; (void)st;', ...symbols,
+      `  aic::threads::parallel_range(${range.extent}, ${range.cap}, [&](index_t lo_, index_t hi_) { ${fn}_part(${args}, lo_, hi_); });`, '}',
+    ].join('\n');
   }
 
   /** Declare the size symbols a body uses as locals. */
@@ -157,6 +170,8 @@ export class CpuKernelWriter extends KernelWriter {
    * (a pooling window's output row, a small convolution's) is the one vectorized. */
   static readonly UNROLL_TRIPS = 64;
   private unrollReduces = false;
+  /** Set by domain() for a parallel kernel: the flat extent of its parallel axes and the thread cap. */
+  private parallelRange: { extent: string; cap: string } | undefined;
 
   /** The parallel domain, then the body inside it. */
   domain(): void {
@@ -175,14 +190,14 @@ export class CpuKernelWriter extends KernelWriter {
       if (a.extent.kind === 'const') points *= a.extent.value;
       else symbolic = true;
     }
-    // Parallel when the work is big enough (or not known until run time: then an `if` clause decides).
-    let parallel: string | undefined;
+    // Parallel when the work is big enough (or not known until run time: then the thread cap decides).
+    let cap: string | undefined;
     if (axes.length > 0) {
       if (!symbolic && w !== undefined) {
-        if (points * w >= PARALLEL_WORK && points > 1) parallel = '';
+        if (points * w >= PARALLEL_WORK && points > 1) cap = 'aic::threads::max_threads()';
       } else {
         const size = axes.map((a) => this.index(a.extent)).join(' * ');
-        parallel = ` if(${size} * ${w ?? 64} >= ${PARALLEL_WORK})`;
+        cap = `${size} * ${w ?? 64} >= ${PARALLEL_WORK} ? aic::threads::max_threads() : 1`;
       }
     }
     if (axes.length === 0) {
@@ -190,20 +205,54 @@ export class CpuKernelWriter extends KernelWriter {
       return;
     }
     const simdInner = pointwise;
-    const collapse = simdInner ? axes.length - 1 : axes.length;
-    axes.forEach((a, i) => {
-      const innermost = i === axes.length - 1;
-      if (i === 0 && parallel !== undefined) {
-        if (collapse === 0) this.emit(`#pragma omp parallel for simd schedule(static)${parallel}`);
-        else this.emit(`#pragma omp parallel for${collapse > 1 ? ` collapse(${collapse})` : ''} schedule(static)${parallel}`);
-      } else if (innermost && simdInner) this.emit('#pragma omp simd');
-      if (innermost && (simdInner || (i === 0 && parallel !== undefined && collapse === 0))) this.simdAxis = a.name;
+    // The parallel axes: all of them (the only one, vectorized, for a 1-D pointwise kernel), or all but the
+    // vectorized innermost one; they run as one flat range [lo_, hi_) of the function render() wraps.
+    const split = cap === undefined ? 0 : Math.max(simdInner ? axes.length - 1 : axes.length, 1);
+    if (cap !== undefined) {
+      const par = axes.slice(0, split);
+      const ext = par.map((a) => this.index(a.extent));
+      const names = par.map((a) => this.axisName(a.name));
+      this.parallelRange = { extent: ext.map((e) => `(${e})`).join(' * '), cap };
+      if (par.length === 1) {
+        if (simdInner && axes.length === 1) {
+          this.emit('#pragma omp simd');
+          this.simdAxis = par[0]!.name;
+        }
+        this.emit(`for (index_t ${names[0]} = lo_; ${names[0]} < hi_; ++${names[0]}) {`);
+      } else {
+        // An odometer over the axes from the position of lo_ (one division per axis per range, not per point).
+        names.forEach((n, j) => {
+          const inner = ext.slice(j + 1).map((e) => `(${e})`).join(' * ');
+          const q = inner ? `lo_ / (${inner})` : 'lo_';
+          this.emit(`index_t ${n} = ${j === 0 ? q : `(${q}) % (${ext[j]})`};`);
+        });
+        this.emit('for (index_t f_ = lo_; f_ < hi_; ++f_) {');
+      }
+      par.forEach((a) => this.axes.set(a.name, a.extent));
+      this.depth++;
+    }
+    axes.slice(split).forEach((a, j) => {
+      const innermost = split + j === axes.length - 1;
+      if (innermost && simdInner) {
+        this.emit('#pragma omp simd');
+        this.simdAxis = a.name;
+      }
       this.emit(`for (index_t ${this.axisName(a.name)} = 0; ${this.axisName(a.name)} < ${this.index(a.extent)}; ++${this.axisName(a.name)}) {`);
       this.axes.set(a.name, a.extent);
       this.depth++;
     });
     this.body(k.body);
-    for (const _ of axes) {
+    for (const _ of axes.slice(split)) {
+      this.depth--;
+      this.emit('}');
+    }
+    if (split > 1) {
+      const names = axes.slice(0, split).map((a) => this.axisName(a.name));
+      const ext = axes.slice(0, split).map((a) => this.index(a.extent));
+      const step = (j: number): string => (j === 0 ? `++${names[0]};` : `if (++${names[j]} == (${ext[j]})) { ${names[j]} = 0; ${step(j - 1)} }`);
+      this.emit(step(split - 1));
+    }
+    if (split > 0) {
       this.depth--;
       this.emit('}');
     }

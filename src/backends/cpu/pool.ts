@@ -179,12 +179,14 @@ export function renderPoolKernel(p: PoolMatch, ctx: KernelContext): string {
   let x = plane(p.sources[p.sources.length - 1]!);
   for (let i = p.sources.length - 2; i >= 0; i--) x = `c < ${p.sources[i]!.hi} ? ${plane(p.sources[i]!)} : ${x}`;
   const work = p.C * p.OH * p.OW * p.KH * p.KW;
+  const call = `aic::cpu::maxpool_plane(shape, ${x}, ${bufferParam(p.out.buffer)} + ${p.OH * p.OW} * c + ${p.out.offset});`;
   return [
     `static void kernel_${name}(${decl}) {`,
     '  (void)S; (void)st;',
     `  const aic::cpu::Pool2dShape shape{${[p.H, p.W, p.OH, p.OW, p.KH, p.KW, p.SH, p.SW, p.PT, p.PL, p.DH, p.DW].join(', ')}};`,
-    `  #pragma omp parallel for schedule(static)${work >= PARALLEL_WORK ? '' : ' if(false)'}`,
-    `  for (index_t c = 0; c < ${p.C}; ++c) aic::cpu::maxpool_plane(shape, ${x}, ${bufferParam(p.out.buffer)} + ${p.OH * p.OW} * c + ${p.out.offset});`,
+    work >= PARALLEL_WORK
+      ? `  aic::threads::parallel_for(${p.C}, aic::threads::max_threads(), [&](index_t c, int) { ${call} });`
+      : `  for (index_t c = 0; c < ${p.C}; ++c) ${call}`,
     '}',
   ].join('\n');
 }

@@ -27,5 +27,8 @@ function read(path: string): string {
 /** A file of the backend's own C++ (cxx/). */
 export const cxxSource = (name: string): string => read(join(CXX_DIR, name));
 
+/** The headers an artifact may include, in include order (each after those it depends on). */
+export const RUNTIME_HEADERS = ['aic_support.h', 'threads.h', 'vecmath.h', 'gemm.h', 'conv.h', 'pool.h'] as const;
+
 /** A header an artifact includes: the backend's aic_support.h or a runtime library header. */
 export const runtimeHeader = (name: string): string => (name === 'aic_support.h' ? cxxSource(name) : read(join(RUNTIME_DIR, name)));

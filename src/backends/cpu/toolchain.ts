@@ -186,11 +186,7 @@ export async function runRunner(exe: string, weights: string, inputs: readonly T
     });
     const args = [...(o.leading ?? []), '--weights', weights, '--out', dir, ...(o.threads ? ['--threads', String(o.threads)] : []),
       ...(o.runs ? ['--runs', String(o.runs), '--warmup', String(o.warmup ?? 3)] : []), ...files];
-    // Correctness runs share the machine (conformance runs cases in parallel): threads sleep when idle. Timed
-    // runs spin a little between kernels (GOMP_SPINCOUNT), unless the environment says otherwise.
-    const userSet = process.env['OMP_WAIT_POLICY'] !== undefined || process.env['GOMP_SPINCOUNT'] !== undefined;
-    const env = userSet ? process.env : o.runs ? { ...process.env, GOMP_SPINCOUNT: '10000' } : { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' };
-    const r = await run(exe, args, dir, env, o.timeoutMs ?? 0);
+    const r = await run(exe, args, dir, process.env, o.timeoutMs ?? 0);
     if (r.status !== 0) {
       const msg = r.stderr.split('\n').find((l) => l.startsWith('aic: error:'))?.replace(/^aic: error:\s*/, '');
       if (msg) fail('E_RUNTIME', `cpu: ${msg}`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Program } from '../../../src/kernel/program.js';
 import type { Tensor } from '../../../src/ir/tensor.js';
 import { renderModel, type CpuEmitOptions } from '../../../src/backends/cpu/emit.js';
-import { CXX_DIR, runtimeHeader } from '../../../src/backends/cpu/sources.js';
+import { CXX_DIR, RUNTIME_HEADERS, runtimeHeader } from '../../../src/backends/cpu/sources.js';
 import { compile, cxxUnavailable, runRunner, type CxxOptions } from '../../../src/backends/cpu/toolchain.js';
 
 /** `skipped: g++ not found` is printed once, and tests that need g++ are skipped. */
@@ -44,7 +44,7 @@ export async function buildBatch(programs: readonly Program[], opts: BatchOption
     bodies.push(`#include "m${i}/model.cpp"`, `AIC_RUNNER_API(m${i})`);
   });
   mkdirSync(join(dir, 'include'));
-  for (const h of ['aic_support.h', 'vecmath.h', 'gemm.h', 'conv.h', 'pool.h']) writeFileSync(join(dir, 'include', h), runtimeHeader(h));
+  for (const h of RUNTIME_HEADERS) writeFileSync(join(dir, 'include', h), runtimeHeader(h));
   void includes;
   const cases = programs.map((_, i) => `    case ${i}: return aic_runner::run_main<Api_m${i}>(argc - 1, argv + 1);`);
   const main = [

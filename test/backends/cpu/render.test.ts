@@ -12,7 +12,7 @@ function kernelSource(programText: string, from: string): string {
 }
 
 describe('cpu: rendered C++ (golden)', () => {
-  test('a pointwise kernel: the outer axis parallel, the inner one vectorized', () => {
+  test('a pointwise kernel: the outer axis a range run on the thread pool, the inner one vectorized', () => {
     const program = `program @p(@in0) -> (@out0) {
   arena 0
   buffer @in0: f32[1024,1024] input "%x"
@@ -24,10 +24,9 @@ describe('cpu: rendered C++ (golden)', () => {
   }
 }
 `;
-    expect(kernelSource(program, 'static void kernel_k0')).toBe(`static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
+    expect(kernelSource(program, 'static void kernel_k0')).toBe(`static void kernel_k0_part(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st, index_t lo_, index_t hi_) {
   (void)S; (void)st;
-  #pragma omp parallel for schedule(static)
-  for (index_t i0 = 0; i0 < 1024; ++i0) {
+  for (index_t i0 = lo_; i0 < hi_; ++i0) {
     #pragma omp simd
     for (index_t i1 = 0; i1 < 1024; ++i1) {
       const float v0 = b_in0[(1024 * i0 + i1)];
@@ -35,6 +34,11 @@ describe('cpu: rendered C++ (golden)', () => {
       b_out0[(1024 * i0 + i1)] = v1;
     }
   }
+}
+
+static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
+  (void)S; (void)st;
+  aic::threads::parallel_range((1024), aic::threads::max_threads(), [&](index_t lo_, index_t hi_) { kernel_k0_part(b_in0, b_out0, S, st, lo_, hi_); });
 }
 `);
   });
@@ -63,11 +67,10 @@ describe('cpu: rendered C++ (golden)', () => {
   }
 }
 `;
-    expect(kernelSource(program, 'static void kernel_k0')).toBe(`static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
+    expect(kernelSource(program, 'static void kernel_k0')).toBe(`static void kernel_k0_part(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st, index_t lo_, index_t hi_) {
   (void)S; (void)st;
   [[maybe_unused]] const index_t S_N = S[0];
-  #pragma omp parallel for schedule(static) if(S_N * 96 >= 2097152)
-  for (index_t i0 = 0; i0 < S_N; ++i0) {
+  for (index_t i0 = lo_; i0 < hi_; ++i0) {
     float a0 = (-std::numeric_limits<float>::infinity());
     #pragma omp simd reduction(aic_max:a0)
     for (index_t r0 = 0; r0 < 8; ++r0) {
@@ -93,6 +96,12 @@ describe('cpu: rendered C++ (golden)', () => {
       b_out0[(8 * i0 + i1)] = v9;
     }
   }
+}
+
+static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
+  (void)S; (void)st;
+  [[maybe_unused]] const index_t S_N = S[0];
+  aic::threads::parallel_range((S_N), S_N * 96 >= 2097152 ? aic::threads::max_threads() : 1, [&](index_t lo_, index_t hi_) { kernel_k0_part(b_in0, b_out0, S, st, lo_, hi_); });
 }
 `);
   });

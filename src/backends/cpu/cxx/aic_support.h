@@ -19,10 +19,6 @@
 #include <limits>
 #include <type_traits>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-
 #ifndef AIC_RESTRICT
 #define AIC_RESTRICT __restrict__
 #endif
@@ -234,16 +230,6 @@ struct Status {
   }
   bool failed() const { return message.load(std::memory_order_relaxed) != nullptr; }
 };
-
-// ---- threads ----
-
-inline int max_threads() {
-#if defined(_OPENMP)
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
 
 }  // namespace aic
 

@@ -26,11 +26,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
 
 // The C ABI of the model with prefix P as a type (the functions are static members).
 #define AIC_RUNNER_API2(P)                                                                          \
@@ -431,11 +429,7 @@ int run_main(int argc, char** argv) {
       double mean = 0;
       for (double x : ms) mean += x;
       mean /= static_cast<double>(n);
-#if defined(_OPENMP)
-      const int used = threads > 0 ? threads : omp_get_max_threads();
-#else
-      const int used = 1;
-#endif
+      const int used = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
       std::printf("{\"runs\": %d, \"threads\": %d, \"medianMs\": %.6f, \"minMs\": %.6f, \"meanMs\": %.6f}\n", runs, used, median, sorted[0], mean);
     }
     A::destroy(m);

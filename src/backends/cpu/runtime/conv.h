@@ -17,8 +17,12 @@
 //   * depthwise (G == C == M): its own loop nest, vectorised along the output row (16 outputs in a
 //     register across all taps); planes up to 64 outputs wide through a zero-padded copy, so that no
 //     column needs a bounds test.
+// Without AVX-512 (AVX2 + FMA, e.g. Zen 3) the same paths run on 8-lane vectors: Im2colSource packs 8-lane
+// chunks (stride 1: masked loads merged by OR; stride 2: two masked loads compacted by a shuffle + permute;
+// other strides: the portable loop), depthwise planes of any width (stride <= 2) go through the zero-padded
+// copy, four rows x up to three vectors in registers; there is no direct path (use_direct explains why).
 // The weights can be prepacked once (conv2d_pack_weights) in the layout the chosen path wants.  Threads:
-// as in gemm.h (omp_get_max_threads(); none inside a parallel region), the pixels split among them; for
+// as in gemm.h (threads::max_threads(); none inside a parallel loop), the pixels split among them; for
 // grouped convolutions (without a caller's workspace) the groups, each GEMM on one thread.
 //
 // The epilogue is called as epi(channel, pixel, ptr, count): output channel m (0..M-1), spatial index
@@ -35,6 +39,12 @@
 // Measured (AMD EPYC Zen 5, 1 thread, CPU-time GFLOP/s, same run, vs ONNX Runtime 1.23.2 with its NCHWc
 // convolutions): see gemm.h's header; 3x3 layers are at parity with ORT (0.97-1.03x), 1x1 and strided
 // layers 1.05-1.7x faster.
+// Measured on Zen 3 without AVX-512 (AMD EPYC, AVX2 + FMA, 1 thread, best CPU time of 48, portable
+// packing and depthwise before -> the AVX2 paths, same run): Inception v1 stem 7x7/2 3->64 at 224x224
+// 5.01 -> 4.04 ms (ORT 3.4), its 3x3 64->192 at 56x56 8.81 -> 7.61 ms (ORT 8.0), ResNet 3x3 64->64 at
+// 56x56 3.80 -> 2.78 ms, DenseNet 3x3 128->32 at 56x56 5.23 -> 3.32 ms, ShuffleNet depthwise 3x3 on 136 x
+// 28 x 28 0.81 -> 0.12 ms (ORT 0.15-0.21); whole models (kernel time): ShuffleNet 13.7 -> 7.8 ms, SqueezeNet
+// 15.0 -> 12.9 ms, Inception v1 62 -> 58 ms.
 #pragma once
 
 #include "gemm.h"
@@ -91,6 +101,10 @@ struct Im2colSource {
       if (SW == 1) pack_panel_avx512<P, kLoads>(o0 + o, w, p0, kc, dst);
       else if (SW == 2) pack_panel_avx512<P, kPairs>(o0 + o, w, p0, kc, dst);
       else pack_panel_avx512<P, kGather>(o0 + o, w, p0, kc, dst);
+#elif defined(__AVX2__) && defined(__FMA__)
+      if (SW == 1) pack_panel_avx2<P, kLoads>(o0 + o, w, p0, kc, dst);
+      else if (SW == 2) pack_panel_avx2<P, kPairs>(o0 + o, w, p0, kc, dst);
+      else pack_panel<P>(o0 + o, w, p0, kc, dst);
 #else
       pack_panel<P>(o0 + o, w, p0, kc, dst);
 #endif
@@ -313,6 +327,146 @@ struct Im2colSource {
       if (tc == taps * CH) { tc = 0; plane += plane_size; }
     }
   }
+#elif defined(__AVX2__) && defined(__FMA__)
+  // AVX2 version of the same, in 8-lane chunks.  AVX2 has no mask registers: the masks are int32 vectors
+  // kept in the tables, and masked loads zero the lanes outside their mask, so the ops of a chunk merge by
+  // OR.  Stride 2: two 8-float masked loads (input masks on the even elements only), merged, then
+  // compacted once per chunk by a shuffle + a 64-bit permute.  Other strides keep the portable loop (AVX2
+  // gathers are slow on Zen and such layers are rare).  Measured on Zen 3, 1 thread, packing all of B
+  // alone (portable -> this): 3x3 stride 1, 64 channels at 56x56 1.12 -> 0.32 ms; 7x7/2 stem, 3 channels
+  // at 224x224 1.45 -> 0.67 ms; 3x3 stride 2, 128 channels at 56x56 0.80 -> 0.25 ms.
+  enum Mode { kLoads, kPairs };
+  // One op of the copy loop: lane l of the chunk from plane[off + l * SW] for the lanes in mask m (kPairs:
+  // m[0..7] and m[8..15] mask the two loads, on their even elements).
+  struct Op { index_t off; const std::int32_t* m; };
+
+  template <int P, int MODE>
+  void pack_panel_avx2(index_t q0, int w, index_t p0, index_t kc, float* __restrict dst) const {
+    constexpr int CH = (P + 7) / 8;                  // 8-lane chunks per panel row
+    constexpr index_t S = MODE == kPairs ? 2 : 1;    // SW, known here: no divisions in the setup
+    constexpr int ML = MODE == kPairs ? 16 : 8;      // mask ints per op
+    Segment seg[P];
+    const int nseg = segments<P>(q0, w, seg);
+    const index_t taps = KH * KW;
+    // With few channels (the 3-channel stem) each table entry serves only a few copies, so the setup must
+    // be cheap: the column masks and offsets are made once per (run, kw), the row offsets once per
+    // (run, kh), and the per-tap table only combines them (a first version that made the masks per tap
+    // spent 0.8 ms of the stem's ~1.2 ms of packing in the setup).
+    thread_local std::vector<Op> ops;               // nops per (tap, chunk), padded with empty ops
+    thread_local std::vector<std::int32_t> cmask;  // [0, ML): the empty mask; then per (run, kw, chunk)
+    thread_local std::vector<index_t> colv, rowv;  // per (run, kw): iw0; per (run, kh): ih * W, or -1
+    thread_local std::vector<int> lanes;           // per (run, kw): valid panel lanes [pa, pb)
+    int nops = 1;
+    for (int ch = 0; ch < CH; ++ch) {
+      int cnt = 0;
+      for (int s = 0; s < nseg; ++s)
+        if (seg[s].j0 < 8 * ch + 8 && seg[s].j0 + seg[s].len > 8 * ch) ++cnt;
+      nops = std::max(nops, cnt);
+    }
+    ops.resize(std::size_t(taps * CH * nops));
+    cmask.resize(std::size_t(ML * (1 + nseg * KW * CH)));
+    colv.resize(std::size_t(nseg * KW));
+    rowv.resize(std::size_t(nseg * KH));
+    lanes.resize(std::size_t(2 * nseg * KW));
+    std::int32_t* const cm = cmask.data();
+    // Output lane of each input lane (kPairs: even inputs of the two loads; odd ones never match).
+    const __m256i lane_a = MODE == kLoads ? _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7) : _mm256_setr_epi32(0, 99, 1, 99, 2, 99, 3, 99);
+    const __m256i lane_b = _mm256_setr_epi32(4, 99, 5, 99, 6, 99, 7, 99);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(cm), _mm256_setzero_si256());
+    if (MODE == kPairs) _mm256_storeu_si256(reinterpret_cast<__m256i*>(cm + 8), _mm256_setzero_si256());
+    for (int s = 0; s < nseg; ++s) {
+      for (index_t kh = 0; kh < KH; ++kh) {
+        const index_t ih = seg[s].oh * SH - PT + kh * DH;
+        rowv[std::size_t(s * KH + kh)] = ih < 0 || ih >= H ? -1 : ih * W;
+      }
+      for (index_t kw = 0; kw < KW; ++kw) {
+        const std::size_t sk = std::size_t(s * KW + kw);
+        const index_t iw0 = seg[s].ow * S - PL + kw * DW;
+        // Valid run elements [lo, hi): input columns iw0 + t*S inside [0, W).
+        const index_t l = iw0 < 0 ? (-iw0 + S - 1) / S : 0, h = iw0 >= W ? 0 : (W - 1 - iw0) / S + 1;
+        const int lo = int(std::min<index_t>(seg[s].len, l)), hi = int(std::min<index_t>(seg[s].len, h));
+        const int pa = seg[s].j0 + lo, pb = seg[s].j0 + hi;  // panel lanes
+        colv[sk] = iw0;
+        lanes[2 * sk] = lo < hi ? pa : 0;  // empty: [0, 0), meets no chunk
+        lanes[2 * sk + 1] = lo < hi ? pb : 0;
+        for (int ch = pa / 8; lo < hi && ch * 8 < pb; ++ch) {
+          std::int32_t* m = cm + ML * (1 + std::size_t(sk) * CH + std::size_t(ch));
+          const __m256i a = _mm256_set1_epi32(pa - 8 * ch - 1), b = _mm256_set1_epi32(pb - 8 * ch);  // a < lane < b
+          const auto in = [&](__m256i lane) { return _mm256_and_si256(_mm256_cmpgt_epi32(lane, a), _mm256_cmpgt_epi32(b, lane)); };
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(m), in(lane_a));
+          if (MODE == kPairs) _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + 8), in(lane_b));
+        }
+      }
+    }
+    Op* op = ops.data();
+    for (index_t kh = 0; kh < KH; ++kh) {
+      for (index_t kw = 0; kw < KW; ++kw) {
+        for (int ch = 0; ch < CH; ++ch, op += nops) {
+          int used = 0;
+          for (int s = 0; s < nseg; ++s) {
+            const index_t row = rowv[std::size_t(s * KH + kh)];
+            const std::size_t sk = std::size_t(s * KW + kw);
+            if (row < 0 || lanes[2 * sk] >= 8 * ch + 8 || lanes[2 * sk + 1] <= 8 * ch) continue;
+            op[used++] = Op{row + colv[sk] + (8 * ch - seg[s].j0) * S, cm + ML * (1 + sk * CH + std::size_t(ch))};
+          }
+          for (; used < nops; ++used) op[used] = Op{0, cm};
+        }
+      }
+    }
+    switch (nops) {
+      case 1: copy_avx2<P, MODE, 1>(p0, kc, ops.data(), nops, dst); break;
+      case 2: copy_avx2<P, MODE, 2>(p0, kc, ops.data(), nops, dst); break;
+      case 3: copy_avx2<P, MODE, 3>(p0, kc, ops.data(), nops, dst); break;
+      default: copy_avx2<P, MODE, 0>(p0, kc, ops.data(), nops, dst); break;
+    }
+  }
+
+  // The copy loop: the table walked linearly as in copy_loads.  A panel width that is not a multiple of 8
+  // (P = MR = 6 in the transposed orientation) stores whole vectors anyway, the extra lanes landing on the
+  // start of the next depth row, which is stored next; only the very last row is stored exactly.
+  template <int P, int MODE, int NOPS>
+  void copy_avx2(index_t p0, index_t kc, const Op* __restrict ops, int nops, float* __restrict dst) const {
+    constexpr int CH = (P + 7) / 8;
+    const int n = NOPS > 0 ? NOPS : nops;
+    const index_t taps = KH * KW, plane_size = H * W;
+    const Op* const op_end = ops + taps * CH * n;
+    const float* plane = x + (p0 / taps) * plane_size;
+    const Op* op = ops + (p0 % taps) * CH * n;
+    const auto mask = [](const std::int32_t* m) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m)); };
+    for (index_t k = 0; k < kc; ++k) {
+      float* d = dst + k * P;
+#pragma GCC unroll 2
+      for (int ch = 0; ch < CH; ++ch) {
+        __m256 v;
+        if (MODE == kLoads) {
+          v = _mm256_maskload_ps(plane + op[0].off, mask(op[0].m));
+#pragma GCC unroll 4
+          for (int o = 1; o < (NOPS > 0 ? NOPS : n); ++o) v = _mm256_or_ps(v, _mm256_maskload_ps(plane + op[o].off, mask(op[o].m)));
+        } else {
+          // Merge the ops' loads first (disjoint lanes, zeros elsewhere), then compact once.
+          __m256 lo = _mm256_maskload_ps(plane + op[0].off, mask(op[0].m));
+          __m256 hi = _mm256_maskload_ps(plane + op[0].off + 8, mask(op[0].m + 8));
+#pragma GCC unroll 4
+          for (int o = 1; o < (NOPS > 0 ? NOPS : n); ++o) {
+            lo = _mm256_or_ps(lo, _mm256_maskload_ps(plane + op[o].off, mask(op[o].m)));
+            hi = _mm256_or_ps(hi, _mm256_maskload_ps(plane + op[o].off + 8, mask(op[o].m + 8)));
+          }
+          // (lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6) -> (lo0 lo2 lo4 lo6 hi0 hi2 hi4 hi6)
+          const __m256 t = _mm256_shuffle_ps(lo, hi, 0x88);
+          v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xD8));
+        }
+        if (P % 8 == 0 || ch + 1 < CH || k + 1 < kc) {
+          _mm256_storeu_ps(d + 8 * ch, v);
+        } else {
+          alignas(32) float t[8];
+          _mm256_store_ps(t, v);
+          for (int j = 0; j < P % 8; ++j) d[8 * ch + j] = t[j];
+        }
+        op += n;
+      }
+      if (op == op_end) { op = ops; plane += plane_size; }
+    }
+  }
 #endif
 
   // Portable version of the same.
@@ -437,6 +591,112 @@ void depthwise_plane_padded(const Conv2dShape& s, const float* x, const float* w
     }
   }
 }
+#elif defined(__AVX2__) && defined(__FMA__)
+// AVX2 version of depthwise_plane_padded: 8-lane vectors, four output rows at a time.  With 16 ymm
+// registers a row is done in blocks of up to B vectors (4B accumulators), all taps per block; the last
+// vector of a row starts at OW - 8 (overlapping the one before, recomputed identically) so that every
+// store is a whole vector; rows under 8 outputs go through a small buffer.  Stride 2 loads 16 floats and
+// keeps the accumulators in the order of one in-lane shuffle (outputs 0 1 4 5 2 3 6 7), permuted once at
+// the store rather than once per tap.  Unlike AVX-512 it takes every width: the alternative is scalar.
+template <int V, int SW>
+inline void depthwise_rows4_avx2(const Conv2dShape& s, const float* xp, index_t Wp, const float* w, float* y, index_t oh0,
+                                 const index_t* col) {
+  const index_t OH = s.OH(), OW = s.OW();
+  const float* row[4];
+  for (int r = 0; r < 4; ++r) row[r] = xp + std::min<index_t>(oh0 + r, OH - 1) * s.SH * Wp;
+  __m256 acc[4][V];
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm256_setzero_ps();
+  for (index_t kh = 0; kh < s.KH; ++kh) {
+    for (index_t kw = 0; kw < s.KW; ++kw) {
+      const __m256 wv = _mm256_set1_ps(w[kh * s.KW + kw]);
+      const index_t off = kh * s.DH * Wp + kw * s.DW;
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r) {
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) {
+          const float* p = row[r] + off + col[v] * SW;
+          const __m256 x = SW == 1 ? _mm256_loadu_ps(p) : _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), 0x88);
+          acc[r][v] = _mm256_fmadd_ps(wv, x, acc[r][v]);
+        }
+      }
+    }
+  }
+  for (int r = 0; r < 4 && oh0 + r < OH; ++r) {
+    float* yr = y + (oh0 + r) * OW;
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      __m256 a = acc[r][v];
+      if (SW == 2) a = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(a), 0xD8));
+      if (OW >= 8) {
+        _mm256_storeu_ps(yr + col[v], a);
+      } else {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, a);
+        for (index_t j = 0; j < OW; ++j) yr[j] = t[j];
+      }
+    }
+  }
+}
+
+// Measured on Zen 3, 1 thread (the scalar loops of depthwise_plane -> this): ShuffleNet's 136 planes of
+// 28 x 28 outputs, 3x3, 0.81 -> 0.12 ms, stride 2 (from 56 x 56) 0.84 -> 0.21 ms; 272 x 14 x 14 0.43 ->
+// 0.09 ms; 544 x 7 x 7 0.25 -> 0.08 ms; 32 x 112 x 112 2.9 -> 0.34 ms.  Blocks of 3 vectors at stride 2
+// were not faster than 2.
+template <class Epi>
+void depthwise_plane_padded_avx2(const Conv2dShape& s, const float* x, const float* w, float* y, index_t ch, const Epi& epi) {
+  const index_t OH = s.OH(), OW = s.OW(), SW = s.SW;
+  const index_t Hp = (OH - 1) * s.SH + (s.KH - 1) * s.DH + 1;
+  const index_t Wp = (OW + 7) / 8 * 8 * SW + (s.KW - 1) * s.DW + 16;
+  const index_t Wv = (Wp + 7) / 8 * 8;
+  thread_local std::vector<float> padded;
+  padded.resize(std::size_t(Hp * Wv + 8));
+  float* xp = padded.data();
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  // The row's last partial vector is a masked load stored whole: its extra lanes are zeros, on padding
+  // (left + n + 8 <= Wp as PL + W <= OW*SW + (KW-1)*DW).
+  const index_t left = std::min(s.PL, Wp), n = std::max<index_t>(0, std::min(s.W, Wp - 8 - left));
+  for (index_t r = 0; r < Hp; ++r) {
+    float* d = xp + r * Wv;
+    for (index_t c = 0; c < Wv; c += 8) _mm256_storeu_ps(d + c, zero);
+    const index_t ih = r - s.PT;
+    if (ih < 0 || ih >= s.H) continue;
+    const float* src = x + ih * s.W;
+    index_t c = 0;
+    for (; c + 8 <= n; c += 8) _mm256_storeu_ps(d + left + c, _mm256_loadu_ps(src + c));
+    if (c < n) {
+      const __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n - c)), iota);
+      _mm256_storeu_ps(d + left + c, _mm256_maskload_ps(src + c, k));
+    }
+  }
+  // Column starts of the row's vectors; blocks of B vectors (12 accumulators at stride 1; 8 at stride 2,
+  // whose loads take two more registers).
+  const index_t nvec = (OW + 7) / 8;
+  thread_local std::vector<index_t> cols;
+  cols.resize(std::size_t(nvec));
+  for (index_t v = 0; v < nvec; ++v) cols[std::size_t(v)] = OW >= 8 ? std::min<index_t>(8 * v, OW - 8) : 0;
+  const index_t B = SW == 1 ? 3 : 2;
+  for (index_t oh = 0; oh < OH; oh += 4) {
+    for (index_t v0 = 0; v0 < nvec; v0 += B) {
+      const index_t* cv = cols.data() + v0;
+      const int nv = int(std::min(B, nvec - v0));
+      if (SW == 1) {
+        switch (nv) {
+          case 1: depthwise_rows4_avx2<1, 1>(s, xp, Wv, w, y, oh, cv); break;
+          case 2: depthwise_rows4_avx2<2, 1>(s, xp, Wv, w, y, oh, cv); break;
+          default: depthwise_rows4_avx2<3, 1>(s, xp, Wv, w, y, oh, cv); break;
+        }
+      } else {
+        if (nv == 1) depthwise_rows4_avx2<1, 2>(s, xp, Wv, w, y, oh, cv);
+        else depthwise_rows4_avx2<2, 2>(s, xp, Wv, w, y, oh, cv);
+      }
+    }
+    for (index_t r = oh; r < std::min(OH, oh + 4); ++r) epi(ch, r * OW, y + r * OW, int(OW));
+  }
+}
 #endif
 
 template <class Epi>
@@ -444,6 +704,8 @@ void depthwise_plane(const Conv2dShape& s, const float* x, const float* w, float
   const index_t OH = s.OH(), OW = s.OW(), SW = s.SW;
 #if defined(__AVX512F__)
   if (SW <= 2 && OW <= kDepthwisePaddedMaxOW) return depthwise_plane_padded(s, x, w, y, ch, epi);
+#elif defined(__AVX2__) && defined(__FMA__)
+  if (SW <= 2) return depthwise_plane_padded_avx2(s, x, w, y, ch, epi);
 #endif
   // Output columns whose taps are all inside the row for every kw: [ow_lo, ow_hi).
   index_t ow_lo = 0, ow_hi = OW;
@@ -535,6 +797,11 @@ namespace conv_detail {
 // table of row offsets, with no packing at all; the Wp - OW virtual columns per row that are not outputs
 // are computed and dropped by the masked stores.  Worth it when that waste is smaller than the packing
 // cost it saves, which is relatively larger the fewer output channels share each packed panel.
+// AVX-512 only: an AVX2 version (MR x 16 tiles, 2 ymm per row, the same table of row offsets) measured
+// slower than the vectorised packing on every 3x3 layer tried on Zen 3 (1 thread: Inception 64->192 at
+// 56x56 8.7 vs 7.5 ms, ResNet 128->128 at 28x28 3.0 vs 2.6 ms, 512->512 at 7x7 3.7 vs 3.2 ms; only
+// DenseNet's 128->32 at 56x56 about even, 3.2 vs 3.3 ms): its B rows, read in place at unaligned offsets,
+// do not stay in the 32 KiB L1 across a depth block the way a packed 16-wide panel does.
 // ---------------------------------------------------------------------------------------------------------
 inline bool use_direct(const Conv2dShape& s) {
 #if defined(__AVX512F__) && !defined(AIC_CONV_NO_DIRECT)
@@ -644,16 +911,8 @@ void conv_direct(const Conv2dShape& s, const float* xp, const float* wp, const i
   int nt = gemm_detail::worth_threads(flops, bytes) ? gemm_detail::max_threads() : 1;
   nt = int(std::min<double>(nt, std::max(1.0, flops / 1.0e6)));
   nt = int(std::min<index_t>(nt, ntiles));
-#if defined(_OPENMP)
-  if (nt > 1) {
-    // Up to 4 chunks of tiles per thread, taken dynamically (robust to a preempted thread).
-    const index_t chunks = std::min<index_t>(ntiles, 4 * index_t(nt));
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-    for (index_t c = 0; c < chunks; ++c) work(ntiles * c / chunks, ntiles * (c + 1) / chunks);
-    return;
-  }
-#endif
-  work(0, ntiles);
+  // Up to 4 chunks of tiles per thread, taken dynamically (robust to a preempted thread).
+  threads::parallel_range(ntiles, nt, work);
 }
 #endif
 
@@ -717,15 +976,14 @@ void conv2d(const Conv2dShape& s, const float* x, const float* w, float* y, cons
   if (s.N <= 0 || s.M <= 0 || npix <= 0) return;
   if (s.depthwise()) {
     const index_t planes = s.N * s.C;
-#if defined(_OPENMP)
     // About 2 flops per byte: threads pay only where the planes do not fit one core's caches.
-    const bool par = !omp_in_parallel() && omp_get_max_threads() > 1 && planes > 1 && npix * s.KH * s.KW * planes > 4000000;
-#pragma omp parallel for schedule(static) if (par)
-#endif
-    for (index_t p = 0; p < planes; ++p) {
-      const index_t ch = p % s.C;
-      conv_detail::depthwise_plane(s, x + p * s.H * s.W, w + ch * s.KH * s.KW, y + p * npix, ch, epi);
-    }
+    const bool par = npix * s.KH * s.KW * planes > 4000000;
+    threads::parallel_range(planes, par ? gemm_detail::max_threads() : 1, [&](index_t p0, index_t p1) {
+      for (index_t p = p0; p < p1; ++p) {
+        const index_t ch = p % s.C;
+        conv_detail::depthwise_plane(s, x + p * s.H * s.W, w + ch * s.KH * s.KW, y + p * npix, ch, epi);
+      }
+    });
     return;
   }
   const index_t Mg = s.Mg(), Cg = s.Cg(), Kg = s.Kg();
@@ -757,13 +1015,10 @@ void conv2d(const Conv2dShape& s, const float* x, const float* w, float* y, cons
   // Grouped convolutions (ShuffleNet's 1x1 layers: small GEMMs) run their groups in parallel, each GEMM on
   // one thread, rather than each GEMM on all threads: one parallel region instead of one per group.
   const index_t jobs = s.N * s.G;
-#if defined(_OPENMP)
   const double flops = 2.0 * double(s.M) * double(npix) * double(Kg) * double(s.N);
   const double bytes = 4.0 * double(s.N) * (double(s.C * s.H * s.W) + double(s.M * npix) + double(s.M * Kg));
-  const bool by_group = s.G > 1 && workspace == nullptr && jobs > 1 && gemm_detail::max_threads() > 1 && gemm_detail::worth_threads(flops, bytes);
-#pragma omp parallel for schedule(dynamic, 1) if (by_group)
-#endif
-  for (index_t job = 0; job < jobs; ++job) {
+  const bool by_group = s.G > 1 && workspace == nullptr && gemm_detail::worth_threads(flops, bytes);
+  threads::parallel_for(jobs, by_group ? gemm_detail::max_threads() : 1, [&](index_t job, int) {
     const index_t n = job / s.G, g = job % s.G;
     const float* xg = x + (n * s.C + g * Cg) * s.H * s.W;
     float* yg = y + (n * s.M + g * Mg) * npix;
@@ -779,7 +1034,7 @@ void conv2d(const Conv2dShape& s, const float* x, const float* w, float* y, cons
     };
     if (w_is_packed) run(PackedA(w + g * per, Mg, tm));
     else run(RawA{w + g * Mg * Kg, Kg, false});
-  }
+  });
 }
 
 }  // namespace cpu

@@ -18,13 +18,11 @@
 //     8): 0.94 and 0.98 at 1 thread in two full runs; 1.01 and 1.08 at 2 threads, where both sides were
 //     mostly measuring luck (load ~12 on 2 cores; aic alone reaches 290-380 GFLOP/s on 3x3 layers at 2
 //     threads when it gets both cores).  Depthwise 3x3, 32 x 112x112: 30 GFLOP/s (not tuned further).
-// Threads: libgomp's default spin-wait (GOMP_SPINCOUNT=300000) is ruinous on a shared machine (a thread
-// spinning at a barrier holds the core its preempted partner needs: 1 ms convolutions took 10 ms); run
-// artifacts with GOMP_SPINCOUNT=10000 (short spin, then sleep, like ONNX Runtime's pool) or
-// OMP_WAIT_POLICY=PASSIVE.
-//
-// Self-contained and header-only (C++17, no BLAS): the CPU backend copies this file into every generated
-// artifact and compiles it with `g++ -O3 -march=native -fopenmp`.
+// Threads: aic's pool (threads.h), not OpenMP's teams, whose end-of-loop barrier waits for a worker that
+// has not woken up yet (on the 2-vCPU VMs measured, milliseconds: see threads.h).
+
+// Header-only (C++17, no BLAS; threads.h beside it): the CPU backend copies this file into every generated
+// artifact and compiles it with `g++ -O3 -march=native -fopenmp` (OpenMP for `omp simd` only).
 //
 // Design (the Goto/BLIS scheme):
 //   * The two operands are packed into panels, cache blocked: KC (depth), MC (rows of the left operand
@@ -43,12 +41,12 @@
 //     decides from the shape; prepacked operands record the orientation they were packed for.
 //   * Weights can be packed once ahead of time (sgemm_pack_a / sgemm_pack_b) and passed as PackedA /
 //     PackedB; the driver then reads the panels in place.
-//   * OpenMP: C is cut into a grid of cells aligned to MR / NR; threads take cells dynamically and run the
+//   * Threads: C is cut into a grid of cells aligned to MR / NR; threads take cells dynamically and run the
 //     sequential blocked algorithm on each with private packing buffers (no barriers).  There are 2-4
 //     cells per thread where the extra packing that costs is negligible (so that a thread preempted by
 //     another process does not hold up the whole GEMM), else one.  The number of threads is
-//     omp_get_max_threads() (set it with omp_set_num_threads), reduced for small problems; inside a
-//     parallel region the GEMM runs on the calling thread.
+//     threads::max_threads() (set it with threads::set_max_threads), reduced for small problems; inside a
+//     parallel loop the GEMM runs on the calling thread.
 //   * Epilogue: a functor `epi(row, col, ptr, count)` is called exactly once on every piece of C after
 //     its final value is stored, while it is hot in L1: ptr points at C[row * ldc + col] and the `count`
 //     contiguous elements there are final (count <= 32).  Use it for bias, activation, residual add; see
@@ -81,9 +79,8 @@
 #include <cstring>
 #include <new>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
+#include "threads.h"
+
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -727,13 +724,7 @@ void scale_only(index_t M, index_t N, float beta, float* C, index_t ldc, const E
   }
 }
 
-inline int max_threads() {
-#if defined(_OPENMP)
-  return omp_in_parallel() ? 1 : omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
+inline int max_threads() { return threads::max_threads(); }
 
 // Whether work of `flops` on `bytes` of operands is worth a second thread: on the 2-core VMs measured
 // (Zen 5), a thread reading what the other core just wrote pays for every cache line crossing over, and a
@@ -769,19 +760,8 @@ void run_parallel(const LSrc& l, const RSrc& r, index_t L, index_t R, index_t K,
     float* rbuf = ws ? ws + std::size_t(t) * (fl + fr) + fl : (RSrc::kPrepacked ? nullptr : scratch_right().get(fr));
     gemm_span<TC>(l, r, K, alpha, beta, C, ldc, epi, s, lbuf, rbuf);
   };
-#if defined(_OPENMP)
-  if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-    {
-      const int t = omp_get_thread_num();
-#pragma omp for schedule(dynamic, 1)
-      for (int c = 0; c < cells; ++c) cell(t, c);
-    }
-    return;
-  }
-#endif
-  (void)nt;
-  for (int c = 0; c < cells; ++c) cell(0, c);
+  // Cells taken dynamically; `t` (the thread's slot in this loop) picks its packing buffers.
+  threads::parallel_for(cells, nt, [&](index_t c, int t) { cell(t, int(c)); });
 }
 
 }  // namespace gemm_detail

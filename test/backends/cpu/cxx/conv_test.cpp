@@ -12,9 +12,6 @@
 
 using namespace aic::cpu;
 
-#if !defined(_OPENMP)
-static void omp_set_num_threads(int) {}
-#endif
 
 namespace {
 std::mt19937 rng;
@@ -31,7 +28,7 @@ int run_case(const Conv2dShape& s, bool packed, int threads, bool use_ws) {
   for (auto& v : res) v = unf();
   std::vector<float> wp(conv2d_packed_weights_floats(s));
   if (packed) conv2d_pack_weights(s, w.data(), wp.data());
-  omp_set_num_threads(threads);
+  aic::threads::set_max_threads(threads);
   const std::size_t wsb = conv2d_workspace_bytes(s, threads);
   std::vector<unsigned char> ws(wsb + 256, 0x5A);
   std::vector<int> seen(y.size(), 0);

@@ -13,9 +13,6 @@
 
 using namespace aic::cpu;
 
-#if !defined(_OPENMP)
-static void omp_set_num_threads(int) {}
-#endif
 
 namespace {
 std::mt19937 rng;
@@ -36,7 +33,7 @@ int run_case(const Case& c) {
   for (auto& v : bias_c) v = unf();
   for (auto& v : res) v = unf();
   const std::vector<float> C0 = C;
-  omp_set_num_threads(c.threads);
+  aic::threads::set_max_threads(c.threads);
   bool tm = sgemm_transposed_mode(M, N, K);
   if (c.flip) tm = !tm;
   std::vector<float> Ap(sgemm_packed_a_floats(M, K) + 1), Bp(sgemm_packed_b_floats(K, N) + 1);
