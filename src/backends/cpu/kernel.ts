@@ -208,10 +208,10 @@ export class CpuKernelWriter extends KernelWriter {
     // The parallel axes: all of them (the only one, vectorized, for a 1-D pointwise kernel), or all but the
     // vectorized innermost one; they run as one flat range [lo_, hi_) of the function render() wraps.
     const split = cap === undefined ? 0 : Math.max(simdInner ? axes.length - 1 : axes.length, 1);
+    const par = axes.slice(0, split);
+    const ext = par.map((a) => this.index(a.extent));
+    const names = par.map((a) => this.axisName(a.name));
     if (cap !== undefined) {
-      const par = axes.slice(0, split);
-      const ext = par.map((a) => this.index(a.extent));
-      const names = par.map((a) => this.axisName(a.name));
       this.parallelRange = { extent: ext.map((e) => `(${e})`).join(' * '), cap };
       if (par.length === 1) {
         if (simdInner && axes.length === 1) {
@@ -247,8 +247,6 @@ export class CpuKernelWriter extends KernelWriter {
       this.emit('}');
     }
     if (split > 1) {
-      const names = axes.slice(0, split).map((a) => this.axisName(a.name));
-      const ext = axes.slice(0, split).map((a) => this.index(a.extent));
       const step = (j: number): string => (j === 0 ? `++${names[0]};` : `if (++${names[j]} == (${ext[j]})) { ${names[j]} = 0; ${step(j - 1)} }`);
       this.emit(step(split - 1));
     }

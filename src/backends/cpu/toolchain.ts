@@ -71,9 +71,9 @@ interface Spawned {
   signal: NodeJS.Signals | null;
 }
 
-function run(cmd: string, args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv, timeoutMs = 0): Promise<Spawned> {
+function run(cmd: string, args: readonly string[], cwd: string, timeoutMs = 0): Promise<Spawned> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -186,7 +186,7 @@ export async function runRunner(exe: string, weights: string, inputs: readonly T
     });
     const args = [...(o.leading ?? []), '--weights', weights, '--out', dir, ...(o.threads ? ['--threads', String(o.threads)] : []),
       ...(o.runs ? ['--runs', String(o.runs), '--warmup', String(o.warmup ?? 3)] : []), ...files];
-    const r = await run(exe, args, dir, process.env, o.timeoutMs ?? 0);
+    const r = await run(exe, args, dir, o.timeoutMs ?? 0);
     if (r.status !== 0) {
       const msg = r.stderr.split('\n').find((l) => l.startsWith('aic: error:'))?.replace(/^aic: error:\s*/, '');
       if (msg) fail('E_RUNTIME', `cpu: ${msg}`);
