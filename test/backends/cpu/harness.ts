@@ -30,7 +30,6 @@ export interface BatchOptions {
 /** Render and build Programs into one executable. A Program the backend refuses is an error of `render`. */
 export async function buildBatch(programs: readonly Program[], opts: BatchOptions = {}): Promise<Batch> {
   const dir = mkdtempSync(join(tmpdir(), 'aic-cpu-batch-'));
-  const includes = new Set<string>();
   const parts: string[] = ['#define AIC_RUNNER_NO_MAIN'];
   const bodies: string[] = [];
   programs.forEach((p, i) => {
@@ -39,13 +38,11 @@ export async function buildBatch(programs: readonly Program[], opts: BatchOption
     writeFileSync(join(dir, `m${i}`, 'model.h'), m.header);
     writeFileSync(join(dir, `m${i}`, 'model.cpp'), m.source);
     if (m.weights) writeFileSync(join(dir, `m${i}`, 'weights.bin'), m.weights);
-    for (const h of m.includes) includes.add(h);
     parts.push(`#include "m${i}/model.h"`);
     bodies.push(`#include "m${i}/model.cpp"`, `AIC_RUNNER_API(m${i})`);
   });
   mkdirSync(join(dir, 'include'));
   for (const h of RUNTIME_HEADERS) writeFileSync(join(dir, 'include', h), runtimeHeader(h));
-  void includes;
   const cases = programs.map((_, i) => `    case ${i}: return aic_runner::run_main<Api_m${i}>(argc - 1, argv + 1);`);
   const main = [
     ...parts,
