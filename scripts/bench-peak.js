@@ -7,20 +7,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const cpuFlags = (() => {
+const cpuinfo = (() => {
   try {
-    return readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.split(' ') ?? [];
+    return readFileSync('/proc/cpuinfo', 'utf8');
   } catch {
-    return [];
+    return '';
   }
 })();
+const cpuFlags = cpuinfo.match(/^flags\s*:(.*)$/m)?.[1]?.split(' ') ?? [];
 export const NOMINAL_PEAK = cpuFlags.includes('avx512f') ? 170 : undefined;
 /** The CPU in words, for the reports (figures differ between the hosts' CPUs). */
 export const CPU_DESCRIPTION = (() => {
-  let model = 'unknown CPU';
-  try {
-    model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? model;
-  } catch {}
+  const model = cpuinfo.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? 'unknown CPU';
   const isa = cpuFlags.includes('avx512f') ? 'AVX-512' : cpuFlags.includes('avx2') ? 'AVX2' : 'no AVX2';
   return `${model}, ${isa}`;
 })();

@@ -33,9 +33,8 @@ const { writeNpy } = await import(join(root, 'dist/runtime/npy.js'));
 const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'aic-profile-'));
 const out = join(dir, 'artifact');
 rmSync(out, { recursive: true, force: true });
-const env = process.env;
 const step = (cmd, argv, o = {}) => {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', env, ...o });
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', ...o });
   if (r.status !== 0) {
     console.error(`${cmd} ${argv.join(' ')} failed:\n${r.stderr}`);
     process.exit(1);

@@ -29,7 +29,6 @@
 #include <thread>
 #include <vector>
 
-
 // The C ABI of the model with prefix P as a type (the functions are static members).
 #define AIC_RUNNER_API2(P)                                                                          \
   struct Api_##P {                                                                                  \

@@ -126,15 +126,18 @@ struct Im2colSource {
     }
     return nseg;
   }
-  // Valid t in [0, len) of a run whose input columns are iw0 + t*SW: [lo, hi).
+  // Valid t in [0, len) of a run whose input columns are iw0 + t*SW: [lo, hi).  STRIDE > 0: SW as the
+  // caller knows it at compile time (no divisions in a packing setup that runs per panel).
+  template <index_t STRIDE = 0>
   void valid_range(index_t iw0, int len, int& lo, int& hi) const {
+    const index_t sw = STRIDE > 0 ? STRIDE : SW;
     index_t l = 0, h;
-    if (SW == 1) {
+    if (sw == 1) {
       l = iw0 < 0 ? -iw0 : 0;
       h = W - iw0;
     } else {
-      if (iw0 < 0) l = (-iw0 + SW - 1) / SW;
-      h = iw0 >= W ? 0 : (W - 1 - iw0) / SW + 1;
+      if (iw0 < 0) l = (-iw0 + sw - 1) / sw;
+      h = iw0 >= W ? 0 : (W - 1 - iw0) / sw + 1;
     }
     lo = int(std::min<index_t>(len, l));
     hi = int(std::max<index_t>(lo, std::min<index_t>(len, h)));
@@ -382,9 +385,8 @@ struct Im2colSource {
       for (index_t kw = 0; kw < KW; ++kw) {
         const std::size_t sk = std::size_t(s * KW + kw);
         const index_t iw0 = seg[s].ow * S - PL + kw * DW;
-        // Valid run elements [lo, hi): input columns iw0 + t*S inside [0, W).
-        const index_t l = iw0 < 0 ? (-iw0 + S - 1) / S : 0, h = iw0 >= W ? 0 : (W - 1 - iw0) / S + 1;
-        const int lo = int(std::min<index_t>(seg[s].len, l)), hi = int(std::min<index_t>(seg[s].len, h));
+        int lo, hi;
+        valid_range<S>(iw0, seg[s].len, lo, hi);
         const int pa = seg[s].j0 + lo, pb = seg[s].j0 + hi;  // panel lanes
         colv[sk] = iw0;
         lanes[2 * sk] = lo < hi ? pa : 0;  // empty: [0, 0), meets no chunk
@@ -908,7 +910,7 @@ void conv_direct(const Conv2dShape& s, const float* xp, const float* wp, const i
   };
   const double flops = 2.0 * double(Mg) * double(nv) * double(K);
   const double bytes = 4.0 * (double(s.Cg() * s.H * s.W) + double(Mg * npix) + double(Mg * K));
-  int nt = gemm_detail::worth_threads(flops, bytes) ? gemm_detail::max_threads() : 1;
+  int nt = gemm_detail::worth_threads(flops, bytes) ? threads::max_threads() : 1;
   nt = int(std::min<double>(nt, std::max(1.0, flops / 1.0e6)));
   nt = int(std::min<index_t>(nt, ntiles));
   // Up to 4 chunks of tiles per thread, taken dynamically (robust to a preempted thread).
@@ -978,7 +980,7 @@ void conv2d(const Conv2dShape& s, const float* x, const float* w, float* y, cons
     const index_t planes = s.N * s.C;
     // About 2 flops per byte: threads pay only where the planes do not fit one core's caches.
     const bool par = npix * s.KH * s.KW * planes > 4000000;
-    threads::parallel_range(planes, par ? gemm_detail::max_threads() : 1, [&](index_t p0, index_t p1) {
+    threads::parallel_range(planes, par ? threads::max_threads() : 1, [&](index_t p0, index_t p1) {
       for (index_t p = p0; p < p1; ++p) {
         const index_t ch = p % s.C;
         conv_detail::depthwise_plane(s, x + p * s.H * s.W, w + ch * s.KH * s.KW, y + p * npix, ch, epi);
@@ -1018,7 +1020,7 @@ void conv2d(const Conv2dShape& s, const float* x, const float* w, float* y, cons
   const double flops = 2.0 * double(s.M) * double(npix) * double(Kg) * double(s.N);
   const double bytes = 4.0 * double(s.N) * (double(s.C * s.H * s.W) + double(s.M * npix) + double(s.M * Kg));
   const bool by_group = s.G > 1 && workspace == nullptr && gemm_detail::worth_threads(flops, bytes);
-  threads::parallel_for(jobs, by_group ? gemm_detail::max_threads() : 1, [&](index_t job, int) {
+  threads::parallel_for(jobs, by_group ? threads::max_threads() : 1, [&](index_t job, int) {
     const index_t n = job / s.G, g = job % s.G;
     const float* xg = x + (n * s.C + g * Cg) * s.H * s.W;
     float* yg = y + (n * s.M + g * Mg) * npix;

@@ -20,7 +20,7 @@
 //     threads when it gets both cores).  Depthwise 3x3, 32 x 112x112: 30 GFLOP/s (not tuned further).
 // Threads: aic's pool (threads.h), not OpenMP's teams, whose end-of-loop barrier waits for a worker that
 // has not woken up yet (on the 2-vCPU VMs measured, milliseconds: see threads.h).
-
+//
 // Header-only (C++17, no BLAS; threads.h beside it): the CPU backend copies this file into every generated
 // artifact and compiles it with `g++ -O3 -march=native -fopenmp` (OpenMP for `omp simd` only).
 //
@@ -724,8 +724,6 @@ void scale_only(index_t M, index_t N, float beta, float* C, index_t ldc, const E
   }
 }
 
-inline int max_threads() { return threads::max_threads(); }
-
 // Whether work of `flops` on `bytes` of operands is worth a second thread: on the 2-core VMs measured
 // (Zen 5), a thread reading what the other core just wrote pays for every cache line crossing over, and a
 // product doing less than this much arithmetic per byte ran slower on 2 threads than on 1 (SqueezeNet's
@@ -738,7 +736,7 @@ inline bool worth_threads(double flops, double bytes) { return flops >= 2.0e6 &&
 inline int useful_threads(index_t M, index_t N, index_t K) {
   const double flops = 2.0 * double(M) * double(N) * double(K);
   if (!worth_threads(flops, 4.0 * (double(M) * double(K) + double(K) * double(N) + double(M) * double(N)))) return 1;
-  const int cap = max_threads();
+  const int cap = threads::max_threads();
   const int nt = int(std::min<double>(cap, std::max(1.0, flops / 1.0e6)));
   const index_t tiles = ceil_div(M, gemm_cfg::MR) * ceil_div(N, gemm_cfg::NR);
   return int(std::max<index_t>(1, std::min<index_t>(nt, tiles)));

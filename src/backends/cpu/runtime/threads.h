@@ -203,10 +203,15 @@ inline void set_max_threads(int n) { detail::Pool::get().set_max_threads(n); }
 
 inline int max_threads() { return detail::in_loop() ? 1 : detail::Pool::get().max_threads(); }
 
+namespace detail {
+// The threads a loop of n items asked to run on `cap` threads gets: no more than max_threads() or n.
+inline int threads_for(index_t n, int cap) { return int(std::min<index_t>({index_t(cap), index_t(threads::max_threads()), n})); }
+}  // namespace detail
+
 template <class F>
 void parallel_for(index_t n, int cap, F&& fn) {
   if (n <= 0) return;
-  cap = int(std::min<index_t>({index_t(cap), index_t(max_threads()), n}));
+  cap = detail::threads_for(n, cap);
   if (cap <= 1) return detail::Pool::serial(n, fn);
   if (n <= detail::kMaxChunks) return detail::Pool::get().run(n, cap, fn);
   // More items than the ticket counts: chunks of consecutive items.
@@ -220,7 +225,7 @@ void parallel_for(index_t n, int cap, F&& fn) {
 template <class F>
 void parallel_range(index_t n, int cap, F&& fn) {
   if (n <= 0) return;
-  cap = int(std::min<index_t>({index_t(cap), index_t(max_threads()), n}));
+  cap = detail::threads_for(n, cap);
   if (cap <= 1) return fn(index_t(0), n);
   // A few pieces per thread: a thread that starts late (or is preempted) leaves its share to the others.
   const index_t pieces = std::min<index_t>(n, 4 * index_t(cap));
