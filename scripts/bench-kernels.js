@@ -3,25 +3,25 @@
 // in the same run: a 1024^3 GEMM at 1 and 2 threads, a few ResNet-50 convolutions (and a DenseNet and a VGG
 // one) and transformer-sized GEMMs.  Not a test: run it by hand after `npm run build` (it needs dist/ for the ONNX writer):
 //
-//   node scripts/bench-kernels.js [--rounds N] [--threads 1,2] [--quick]
+//   node scripts/bench-kernels.js [--rounds N] [--threads 1,2] [--quick] [--filter REGEX]
 //
 // It compiles a small C++ driver with g++ (-O3 -march=native -fopenmp) that serves timing requests over
 // stdin, and builds single-node MatMul / Conv models with aic's ONNX writer for onnxruntime-node.  The two
 // sides are timed in alternation (rounds), with the same intra-op thread count, keeping the best time of
 // each: on a busy machine this compares both at their best rather than whichever ran in a quiet moment.
 // For one thread it also reports the CPU-time based rate (time actually spent running, immune to
-// preemption by other processes).  Peak: an FMA loop measured in the same run (the clock varies with
-// load), and the nominal figure of 170 GFLOP/s per core (2 x 512-bit FMA at the 2.66 GHz base clock).
+// preemption by other processes).  Peak: bench-peak.js's FMA loop, measured in this run (the clock varies
+// with load), and the nominal figure on the AVX-512 hosts (170 GFLOP/s per core).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { measurePeak, NOMINAL_PEAK } from './bench-peak.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const runtimeDir = join(root, 'src/backends/cpu/runtime');
-const NOMINAL_PEAK = 170;
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -31,6 +31,7 @@ const opt = (name, dflt) => {
 const quick = args.includes('--quick');
 const rounds = Number(opt('--rounds', quick ? '2' : '6'));
 const threadList = opt('--threads', '1,2').split(',').map(Number);
+const only = new RegExp(opt('--filter', ''), 'i');
 
 if (spawnSync('g++', ['--version']).status !== 0) {
   console.log('skipped: g++ not found');
@@ -47,7 +48,6 @@ const ort = await import('onnxruntime-node');
 
 // ------------------------------------------------------------------------------------------------------
 // The C++ driver: reads one request per line, answers "<best wall s> <best thread-cpu s>".
-//   peak <reps>
 //   gemm <M> <N> <K> <threads> <reps> <prepackB 0|1>
 //   conv <C> <H> <W> <M> <KH> <KW> <S> <P> <G> <threads> <reps>      (batch 1, bias epilogue, packed weights)
 // ------------------------------------------------------------------------------------------------------
@@ -78,37 +78,13 @@ template <class F> static void timeit(int reps, F f) {
   std::printf("%.9g %.9g\n", bw, bc);
   std::fflush(stdout);
 }
-static double peak_once() {
-#if defined(__AVX512F__)
-  const long n = 20000;
-  const double t0 = wall();
-  __asm__ volatile(
-      "vxorps %%xmm30, %%xmm30, %%xmm30\n vxorps %%xmm31, %%xmm31, %%xmm31\n mov %0, %%rax\n 1:\n"
-#define F(r) "vfmadd231ps %%zmm30, %%zmm31, %%zmm" #r "\n"
-      F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11) F(12) F(13) F(14) F(15) F(16) F(17) F(18) F(19)
-      F(20) F(21) F(22) F(23)
-#undef F
-      "dec %%rax\n jnz 1b\n" :: "r"(n) : "rax", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
-      "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18",
-      "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm30", "xmm31");
-  return n * 24.0 * 32.0 / (wall() - t0) / 1e9;
-#else
-  return 0.0;
-#endif
-}
 int main() {
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream in(line);
     std::string cmd;
     in >> cmd;
-    if (cmd == "peak") {
-      int reps; in >> reps;
-      double best = 0;
-      for (int r = 0; r < reps; ++r) best = std::max(best, peak_once());
-      std::printf("%.6g 0\n", best);
-      std::fflush(stdout);
-    } else if (cmd == "gemm") {
+    if (cmd == "gemm") {
       long M, N, K; int threads, reps, pre; in >> M >> N >> K >> threads >> reps >> pre;
       aic::threads::set_max_threads(threads);
       std::vector<float> a(M * K), b(K * N), c(M * N);
@@ -266,23 +242,25 @@ const convCases = [
   ...(quick ? [] : [
     { label: 'shufflenet dw 3x3/2 272 28', C: 272, H: 28, W: 28, M: 272, KH: 3, KW: 3, S: 2, P: 1, G: 272 },
   ]),
+  // SqueezeNet 1.1: the 3-channel stem (no padding) and the 1x1 classifier on 13x13.
+  { label: 'squeezenet 3x3/2 3->64 224', C: 3, H: 224, W: 224, M: 64, KH: 3, KW: 3, S: 2, P: 0, G: 1 },
+  { label: 'squeezenet 1x1 512->1000 13', C: 512, H: 13, W: 13, M: 1000, KH: 1, KW: 1, S: 1, P: 0, G: 1 },
 ];
 const convOut = (c) => Math.floor((c.H + 2 * c.P - c.KH) / c.S) + 1;
 
 console.log(`aic CPU kernels (${isaName}) vs ONNX Runtime ${ort.env?.versions?.common ?? ''}, ${rounds} alternating rounds, best of each`);
-await ask('peak 50');
-const peak = (await ask('peak 400')).wall;
-console.log(`peak (FMA loop, this run): ${peak.toFixed(0)} GFLOP/s per core; nominal ${NOMINAL_PEAK}\n`);
+const peak = measurePeak();
+console.log(`peak (FMA loop, this run): ${peak.toFixed(0)} GFLOP/s per core${NOMINAL_PEAK ? `; nominal ${NOMINAL_PEAK}` : ''}\n`);
 
 const results = [];
 for (const threads of threadList) {
-  for (const g of gemmCases) {
+  for (const g of gemmCases.filter((c) => only.test(c.label))) {
     const flops = 2 * g.M * g.N * g.K;
     const model = matmulModel(g.M, g.N, g.K);
     results.push(await compare(`${g.label} packed B`, flops, (reps) => `gemm ${g.M} ${g.N} ${g.K} ${threads} ${reps} 1`, model, threads));
     if (g.M === 1024) results.push(await compare(`${g.label} raw`, flops, (reps) => `gemm ${g.M} ${g.N} ${g.K} ${threads} ${reps} 0`, model, threads));
   }
-  for (const c of convCases) {
+  for (const c of convCases.filter((c) => only.test(c.label))) {
     const o = convOut(c);
     const flops = 2 * c.M * o * o * (c.C / c.G) * c.KH * c.KW;
     results.push(await compare(c.label, flops,
@@ -299,16 +277,16 @@ for (const r of results) {
   const ga = r.flops / r.aic.wall / 1e9, go = r.flops / r.ort.wall / 1e9;
   const ratio = r.aic.wall / r.ort.wall;
   (ratios[r.threads] ??= []).push(ratio);
-  const per = r.threads * peak, nom = r.threads * NOMINAL_PEAK;
+  const per = r.threads * peak, nom = r.threads * (NOMINAL_PEAK ?? NaN);
   const cpuCols = r.threads === 1
     ? `${lpad((r.flops / r.aic.cpu / 1e9).toFixed(1), 10)}${lpad((r.flops / r.ort.cpu / 1e9).toFixed(1), 10)}` : '';
   console.log(`${pad(r.label, 36)}${lpad(r.threads, 4)}${lpad(ga.toFixed(1), 10)}${lpad(go.toFixed(1), 10)}${lpad(ratio.toFixed(2), 9)}` +
-    `${lpad((100 * ga / per).toFixed(0), 7)}${lpad((100 * ga / nom).toFixed(0), 6)}${cpuCols}`);
+    `${lpad(per > 0 ? (100 * ga / per).toFixed(0) : '-', 7)}${lpad(nom > 0 ? (100 * ga / nom).toFixed(0) : '-', 6)}${cpuCols}`);
 }
 for (const [t, rs] of Object.entries(ratios)) {
   const geo = Math.exp(rs.reduce((s, x) => s + Math.log(x), 0) / rs.length);
   console.log(`geometric mean aic/ORT latency, ${t} thread(s): ${geo.toFixed(3)}  (< 1: aic faster)`);
 }
-console.log('aic/ORT: latency ratio (best wall time); %peak: of the FMA-loop peak above x threads; %nom: of 170 GFLOP/s x threads;');
+console.log(`aic/ORT: latency ratio (best wall time); %peak: of the FMA-loop peak above x threads; %nom: of ${NOMINAL_PEAK ?? '(AVX-512 hosts only)'} GFLOP/s x threads;`);
 console.log('cpuGF: 1-thread rate from CPU time (aic: thread CPU time; ORT: process CPU time, includes node overhead).');
 console.log('ORT Conv runs with graph optimizations "all" (NCHWc on AVX-512 hosts: its reorders of input/output are in its time).');

@@ -674,9 +674,11 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
   const head: string[] = [];
   const body: string[] = [];
   head.push(...symLocals('', 'S'));
+  // Per-thread scratch (declared where the stage calls run: inside the batch loop's lambda when it is parallel).
+  const scratchDecls: string[] = [];
   const scratch = (i: number | string): string => {
     const size = `static_cast<std::size_t>(${Ms}) * static_cast<std::size_t>(${Ns})`;
-    head.push(`static thread_local std::vector<float> scratch${i};`, `if (scratch${i}.size() < ${size}) scratch${i}.resize(${size});`);
+    scratchDecls.push(`static thread_local std::vector<float> scratch${i};`, `if (scratch${i}.size() < ${size}) scratch${i}.resize(${size});`);
     return `scratch${i}.data()`;
   };
   g.stages.slice(0, last).forEach((st, i) => body.push(stageCall(i, st, scratch(i), Ns, undefined, head)));
@@ -691,10 +693,36 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
   }
   const epi = init(`Epi_${name}`, g.stages.slice(0, last).map((_, i) => `scratch${i}.data()`));
   body.push(stageCall(last, g.stages[last]!, C, ldc, epi, head));
-  const loops = g.batch.map((a) => `for (index_t ${fw.name(a.name)} = 0; ${fw.name(a.name)} < ${fw.idx(a.extent)}; ++${fw.name(a.name)}) {`);
   const params = [...decl.split(', ').slice(0, names.length), ...packedParams, 'const index_t* S', 'aic::Status* st'].join(', ');
-  const fn = [`static void kernel_${name}(${params}) {`, '  (void)S; (void)st;', ...indent([...head, ...loops, ...body, ...loops.map(() => '}')], 1), '}'].join('\n');
+  const cap = batchThreads(g);
+  let nest: string[];
+  if (cap) {
+    // One GEMM (or convolution) per batch item, the items on the threads (each GEMM then runs on its own).
+    const B = g.batch.reduce((p, a) => p * extentOf(a), 1);
+    nest = [
+      `aic::threads::parallel_for(${B}, ${cap}, [&](index_t batch_, int) {`,
+      ...decompose(g.batch, 'batch_', (x) => fw.name(x), (a) => fw.idx(a.extent)),
+      ...scratchDecls, ...body, '});',
+    ];
+  } else {
+    const loops = g.batch.map((a) => `for (index_t ${fw.name(a.name)} = 0; ${fw.name(a.name)} < ${fw.idx(a.extent)}; ++${fw.name(a.name)}) {`);
+    nest = [...scratchDecls, ...loops, ...body, ...loops.map(() => '}')];
+  }
+  const fn = [`static void kernel_${name}(${params}) {`, '  (void)S; (void)st;', ...indent([...head, ...nest], 1), '}'].join('\n');
   return { source: [...structs, fn].join('\n\n'), extraArgs };
+}
+
+/** GEMMs below this many flops run on one thread (gemm.h's worth_threads): their batch items are the work to share. */
+const GEMM_PARALLEL_FLOPS = 2e6;
+
+/** The thread cap (C++) of a kernel whose batch items run in parallel, or undefined for a serial batch loop
+ * (a single item, symbolic sizes, too little work: then each GEMM shares its own tiles among the threads).
+ * Items that are small GEMMs always go to the threads; big ones only when they split evenly. */
+function batchThreads(g: GemmMatch): string | undefined {
+  const B = g.batch.reduce((p, a) => p * extentOf(a), 1);
+  const each = 2 * g.M * g.N * g.stages.reduce((s, st) => s + st.K, 0);
+  if (!(B >= 2) || !(each * B >= GEMM_PARALLEL_FLOPS)) return undefined;
+  return each < 4 * GEMM_PARALLEL_FLOPS ? 'aic::threads::max_threads()' : `${B} % aic::threads::max_threads() == 0 ? aic::threads::max_threads() : 1`;
 }
 
 function indent(lines: readonly string[], depth: number): string[] {

@@ -46,10 +46,11 @@ export interface KernelContext {
 /** Bytes before and after the arena that masked loads may read (and discard). */
 export const ARENA_GUARD_BYTES = 1 << 16;
 
-/** Work (points times statements) below which a kernel runs on one thread. A parallel region costs a few µs,
- * and more where a thread reads what the other core just wrote (every cache line crosses over): loop
- * kernels do little arithmetic per byte, so only big ones (data beyond one core's L2) gain from threads. */
-export const PARALLEL_WORK = 1 << 21;
+/** Work (points times statements) below which a kernel runs on one thread: a loop on runtime/threads.h's
+ * pool costs a few µs (its workers spin between kernels), and a thread reading what the other core just
+ * wrote pays for the cache lines crossing over. 2^18 is some 50-100 µs on one core; 2^21, chosen with
+ * libgomp, left SqueezeNet's max pools and concatenations on one thread. */
+export const PARALLEL_WORK = 1 << 18;
 
 export const bufferParam = (name: string): string => `b_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
 

@@ -103,6 +103,22 @@ one('conv batch 2', 'Conv', { pads: [1, 1, 1, 1] }, [input(randn([2, 8, 12, 12])
 // Grouped convolution: a convolution per group (the group is a batch axis); depthwise: conv.h's depthwise loop.
 one('conv groups 2', 'Conv', { group: 2, pads: [1, 1, 1, 1] }, [input(randn([1, 8, 10, 10])), init(randn([8, 4, 3, 3]))], 'conv2d');
 one('conv depthwise', 'Conv', { group: 8, pads: [1, 1, 1, 1], strides: [2, 2] }, [input(randn([1, 8, 10, 10])), init(randn([8, 1, 3, 3]))], 'conv2d');
+// Batch items shared among the threads (each GEMM on one): 15 products of 1 MFLOP, and two images of a
+// residual block, whose first convolution goes to a per-thread scratch matrix.
+const threaded = new Set<string>();
+one('batched matmul, the items on the threads', 'MatMul', {}, [input(randn([3, 5, 64, 96])), input(randn([3, 5, 96, 80]))], 'sgemm');
+threaded.add(cases[cases.length - 1]!.name);
+{
+  const nodes: GraphNode[] = [
+    { op: 'Conv', inputs: ['x', 'w1'], outputs: ['a'], attrs: { pads: [1, 1, 1, 1] } },
+    { op: 'Conv', inputs: ['x', 'w2', 'b2'], outputs: ['s'] },
+    { op: 'Add', inputs: ['a', 's'], outputs: ['sum'] },
+    { op: 'Relu', inputs: ['sum'], outputs: ['y'] },
+  ];
+  const x = randn([2, 16, 24, 24]);
+  add('residual block, the images on the threads', graphModel(17, nodes, { x: input(x), w1: init(randn([32, 16, 3, 3])), w2: init(randn([32, 16, 1, 1])), b2: init(randn([32])) }, ['y']), [x], 'sgemm');
+  threaded.add(cases[cases.length - 1]!.name);
+}
 
 const programs: Program[] = cases.map((c) => programFor(c.model, 'cpu'));
 /** Small dots too go through the GEMM here (the default threshold keeps tiny ones as loops). */
@@ -117,6 +133,7 @@ describe('cpu: dot kernels', () => {
       const has = { sgemm: src.includes('aic::cpu::sgemm(') || src.includes('aic::cpu::conv2d('), conv2d: src.includes('aic::cpu::conv2d('), loops: !src.includes('aic::cpu::sgemm(') && !src.includes('aic::cpu::conv2d(') };
       const took = has.conv2d ? 'conv2d' : has.sgemm ? 'sgemm' : 'loops';
       expect(has[c.path], `${c.name} should use ${c.path}, takes ${took}`).toBe(true);
+      expect(src.includes('aic::threads::parallel_for('), `${c.name}: batch items on the threads`).toBe(threaded.has(c.name));
     });
   });
 

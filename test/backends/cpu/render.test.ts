@@ -101,7 +101,7 @@ static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out
 static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out0, const index_t* S, aic::Status* st) {
   (void)S; (void)st;
   [[maybe_unused]] const index_t S_N = S[0];
-  aic::threads::parallel_range((S_N), S_N * 96 >= 2097152 ? aic::threads::max_threads() : 1, [&](index_t lo_, index_t hi_) { kernel_k0_part(b_in0, b_out0, S, st, lo_, hi_); });
+  aic::threads::parallel_range((S_N), S_N * 96 >= 262144 ? aic::threads::max_threads() : 1, [&](index_t lo_, index_t hi_) { kernel_k0_part(b_in0, b_out0, S, st, lo_, hi_); });
 }
 `);
   });

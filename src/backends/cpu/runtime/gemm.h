@@ -30,6 +30,9 @@
 //     right one into NR-wide panels (element (outer o, depth k) of a panel at k*width + o); panels past the
 //     edge are zero-padded, so the micro-kernel always computes a full MR x NR tile and the edges are
 //     handled by masked stores.
+//   * Inside a block the tiles are walked column of tiles by column of tiles (the right panel stays in
+//     L1), except for shallow products (K <= kShallowK, normal orientation), walked row of tiles by row
+//     of tiles: those are bound by writing C, and a column of tiles writes every row of C at once.
 //   * Register-blocked micro-kernel, chosen at compile time:
 //       __AVX512F__  MR x NR = 8 x 32: 16 zmm accumulators, 2 vector loads + 8 broadcasts per 16 FMAs
 //       __AVX2__     6 x 16: 12 ymm accumulators (FMA)
@@ -670,6 +673,14 @@ inline void buffer_floats(index_t L, index_t R, index_t K, std::size_t& fl, std:
   fr = std::size_t(round_up(std::min(NC, round_up(R, NR)) * kc, 16));
 }
 
+// Depth up to which gemm_span walks a block row by row (see there).  Zen 3, 1 thread, C not in cache:
+// SqueezeNet's 3x3/2 3->64 stem (K = 27) 2.0 -> 1.0 ms, a 1x1 16->64 at 56x56 0.38 -> 0.19 ms, a 3x3 16->64
+// (K = 144) 1.19 -> 0.91 ms; with C in cache the same or slightly faster.
+#ifndef AIC_GEMM_SHALLOW_K
+#define AIC_GEMM_SHALLOW_K 160
+#endif
+constexpr index_t kShallowK = AIC_GEMM_SHALLOW_K;
+
 // The sequential blocked algorithm on span s of the iteration space.  Tile (l, r) of the result is
 // C[l*ldc + r] (normal) or C[r*ldc + l] (TC, transposed).
 template <bool TC, class LSrc, class RSrc, class Epi>
@@ -694,19 +705,26 @@ void gemm_span(const LSrc& lsrc, const RSrc& rsrc, index_t K, float alpha, float
       for (index_t ic = s.l0; ic < s.l1; ic += MC) {
         const index_t mc = std::min(MC, s.l1 - ic);
         const float* lp = lsrc.template panels<MR>(ic, mc, pc, kc, lbuf);
-        for (index_t jr = 0; jr < nc; jr += NR) {
-          const int nr = int(std::min<index_t>(NR, nc - jr));
-          const float* rpanel = rp + jr * kc;
-          for (index_t ir = 0; ir < mc; ir += MR) {
-            const int mr = int(std::min<index_t>(MR, mc - ir));
-            const index_t l = ic + ir, r = jc + jr;
-            float* c = TC ? C + r * ldc + l : C + l * ldc + r;
-            ukernel<MR, TC>(kc, lp + ir * kc, rpanel, c, ldc, mr, nr, alpha, beta, mode);
-            if (last) {
-              if (TC) for (int j = 0; j < nr; ++j) epi(r + j, l, c + j * ldc, mr);
-              else for (int i = 0; i < mr; ++i) epi(l + i, r, c + i * ldc, nr);
-            }
+        auto tile = [&](index_t ir, index_t jr) {
+          const int mr = int(std::min<index_t>(MR, mc - ir)), nr = int(std::min<index_t>(NR, nc - jr));
+          const index_t l = ic + ir, r = jc + jr;
+          float* c = TC ? C + r * ldc + l : C + l * ldc + r;
+          ukernel<MR, TC>(kc, lp + ir * kc, rp + jr * kc, c, ldc, mr, nr, alpha, beta, mode);
+          if (last) {
+            if (TC) for (int j = 0; j < nr; ++j) epi(r + j, l, c + j * ldc, mr);
+            else for (int i = 0; i < mr; ++i) epi(l + i, r, c + i * ldc, nr);
           }
+        };
+        if (!TC && kc <= kShallowK) {
+          // Shallow products (a 3-channel stem, 1x1 convolutions of few channels) are bound by writing C:
+          // MR rows at a time along the block, MR store streams, rather than a column of tiles touching
+          // every row of C at once (more streams than the prefetchers follow).  The right panels, kc x NR
+          // each, are cheap to reread from L2.
+          for (index_t ir = 0; ir < mc; ir += MR)
+            for (index_t jr = 0; jr < nc; jr += NR) tile(ir, jr);
+        } else {
+          for (index_t jr = 0; jr < nc; jr += NR)
+            for (index_t ir = 0; ir < mc; ir += MR) tile(ir, jr);
         }
       }
     }
@@ -724,11 +742,12 @@ void scale_only(index_t M, index_t N, float beta, float* C, index_t ldc, const E
   }
 }
 
-// Whether work of `flops` on `bytes` of operands is worth a second thread: on the 2-core VMs measured
-// (Zen 5), a thread reading what the other core just wrote pays for every cache line crossing over, and a
-// product doing less than this much arithmetic per byte ran slower on 2 threads than on 1 (SqueezeNet's
-// 1x1 convolutions, a 3-channel stem: ~6 flop/byte); 3x3 convolutions and transformer GEMMs are 28-170.
-constexpr double kParallelFlopsPerByte = 16.0;
+// Whether work of `flops` on `bytes` of operands is worth a second thread.  With OpenMP's teams (Zen 5),
+// products under 16 flop/byte ran slower on 2 threads than on 1 (every cache line the other core had
+// just written crossing over, plus libgomp's barrier); on threads.h's pool (Zen 3) they gain: SqueezeNet's
+// 1x1 convolutions and 3-channel stem (6-10 flop/byte) on both cores took the model at 2 threads from 7.9
+// to 6.9 ms (alternating binaries).  What is left is a floor: 2 MFLOP, and at least a flop per byte.
+constexpr double kParallelFlopsPerByte = 1.0;
 inline bool worth_threads(double flops, double bytes) { return flops >= 2.0e6 && flops >= kParallelFlopsPerByte * bytes; }
 
 // Threads worth using: enough arithmetic per byte (worth_threads), at least ~1 MFLOP of work per thread

@@ -120,7 +120,9 @@ int main(int argc, char** argv) {
       c.M = m; c.N = n; c.K = uni(1, 40);
       fails += run_case(c); ++total;
     }
-  const int big[][3] = {{200, 300, 800}, {9, 2100, 20}, {100, 700, 400}, {300, 49, 390}, {65, 196, 1000}, {1, 1000, 385}, {1000, 1, 385}};
+  // Large ones, and depths either side of kShallowK (the tile order changes there).
+  const int big[][3] = {{200, 300, 800}, {9, 2100, 20}, {100, 700, 400}, {300, 49, 390}, {65, 196, 1000}, {1, 1000, 385},
+                        {1000, 1, 385}, {70, 530, 160}, {70, 530, 161}};
   for (const auto& s : big)
     for (int v = 0; v < 4; ++v) {
       Case c = random_case(1, 1, 1);
