@@ -694,13 +694,12 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
   const epi = init(`Epi_${name}`, g.stages.slice(0, last).map((_, i) => `scratch${i}.data()`));
   body.push(stageCall(last, g.stages[last]!, C, ldc, epi, head));
   const params = [...decl.split(', ').slice(0, names.length), ...packedParams, 'const index_t* S', 'aic::Status* st'].join(', ');
-  const cap = batchThreads(g);
+  const par = batchThreads(g);
   let nest: string[];
-  if (cap) {
+  if (par) {
     // One GEMM (or convolution) per batch item, the items on the threads (each GEMM then runs on its own).
-    const B = g.batch.reduce((p, a) => p * extentOf(a), 1);
     nest = [
-      `aic::threads::parallel_for(${B}, ${cap}, [&](index_t batch_, int) {`,
+      `aic::threads::parallel_for(${par.items}, ${par.cap}, [&](index_t batch_, int) {`,
       ...decompose(g.batch, 'batch_', (x) => fw.name(x), (a) => fw.idx(a.extent)),
       ...scratchDecls, ...body, '});',
     ];
@@ -715,14 +714,15 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
 /** GEMMs below this many flops run on one thread (gemm.h's worth_threads): their batch items are the work to share. */
 const GEMM_PARALLEL_FLOPS = 2e6;
 
-/** The thread cap (C++) of a kernel whose batch items run in parallel, or undefined for a serial batch loop
- * (a single item, symbolic sizes, too little work: then each GEMM shares its own tiles among the threads).
- * Items that are small GEMMs always go to the threads; big ones only when they split evenly. */
-function batchThreads(g: GemmMatch): string | undefined {
-  const B = g.batch.reduce((p, a) => p * extentOf(a), 1);
+/** The batch items and thread cap (C++) of a kernel whose batch items run in parallel, or undefined for a
+ * serial batch loop (a single item, symbolic sizes, too little work: then each GEMM shares its own tiles
+ * among the threads). Items that are small GEMMs always go to the threads; big ones only when they split evenly. */
+function batchThreads(g: GemmMatch): { items: number; cap: string } | undefined {
+  const items = g.batch.reduce((p, a) => p * extentOf(a), 1);
   const each = 2 * g.M * g.N * g.stages.reduce((s, st) => s + st.K, 0);
-  if (!(B >= 2) || !(each * B >= GEMM_PARALLEL_FLOPS)) return undefined;
-  return each < 4 * GEMM_PARALLEL_FLOPS ? 'aic::threads::max_threads()' : `${B} % aic::threads::max_threads() == 0 ? aic::threads::max_threads() : 1`;
+  if (!(items >= 2) || !(each * items >= GEMM_PARALLEL_FLOPS)) return undefined;
+  const cap = each < 4 * GEMM_PARALLEL_FLOPS ? 'aic::threads::max_threads()' : `${items} % aic::threads::max_threads() == 0 ? aic::threads::max_threads() : 1`;
+  return { items, cap };
 }
 
 function indent(lines: readonly string[], depth: number): string[] {

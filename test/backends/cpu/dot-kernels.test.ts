@@ -90,35 +90,26 @@ for (let i = 0; i < 10; i++) {
 }
 // Batch of two images; a residual block (two convolutions summed, then Relu) in one kernel.
 one('conv batch 2', 'Conv', { pads: [1, 1, 1, 1] }, [input(randn([2, 8, 12, 12])), init(randn([16, 8, 3, 3]))], 'conv2d');
-{
+/** Relu(conv3x3(x) + conv1x1(x) + bias): two dot stages in one kernel, C -> M channels. */
+const residual = (name: string, [N, C, H]: readonly [number, number, number], M: number): void => {
   const nodes: GraphNode[] = [
     { op: 'Conv', inputs: ['x', 'w1'], outputs: ['a'], attrs: { pads: [1, 1, 1, 1] } },
     { op: 'Conv', inputs: ['x', 'w2', 'b2'], outputs: ['s'] },
     { op: 'Add', inputs: ['a', 's'], outputs: ['sum'] },
     { op: 'Relu', inputs: ['sum'], outputs: ['y'] },
   ];
-  const x = randn([1, 8, 14, 14]);
-  add('residual: conv3x3 + conv1x1, relu', graphModel(17, nodes, { x: input(x), w1: init(randn([16, 8, 3, 3])), w2: init(randn([16, 8, 1, 1])), b2: init(randn([16])) }, ['y']), [x], 'sgemm');
-}
+  const x = randn([N, C, H, H]);
+  add(name, graphModel(17, nodes, { x: input(x), w1: init(randn([M, C, 3, 3])), w2: init(randn([M, C, 1, 1])), b2: init(randn([M])) }, ['y']), [x], 'sgemm');
+};
+residual('residual: conv3x3 + conv1x1, relu', [1, 8, 14], 16);
 // Grouped convolution: a convolution per group (the group is a batch axis); depthwise: conv.h's depthwise loop.
 one('conv groups 2', 'Conv', { group: 2, pads: [1, 1, 1, 1] }, [input(randn([1, 8, 10, 10])), init(randn([8, 4, 3, 3]))], 'conv2d');
 one('conv depthwise', 'Conv', { group: 8, pads: [1, 1, 1, 1], strides: [2, 2] }, [input(randn([1, 8, 10, 10])), init(randn([8, 1, 3, 3]))], 'conv2d');
 // Batch items shared among the threads (each GEMM on one): 15 products of 1 MFLOP, and two images of a
 // residual block, whose first convolution goes to a per-thread scratch matrix.
-const threaded = new Set<string>();
+const threaded = new Set(['batched matmul, the items on the threads', 'residual block, the images on the threads']);
 one('batched matmul, the items on the threads', 'MatMul', {}, [input(randn([3, 5, 64, 96])), input(randn([3, 5, 96, 80]))], 'sgemm');
-threaded.add(cases[cases.length - 1]!.name);
-{
-  const nodes: GraphNode[] = [
-    { op: 'Conv', inputs: ['x', 'w1'], outputs: ['a'], attrs: { pads: [1, 1, 1, 1] } },
-    { op: 'Conv', inputs: ['x', 'w2', 'b2'], outputs: ['s'] },
-    { op: 'Add', inputs: ['a', 's'], outputs: ['sum'] },
-    { op: 'Relu', inputs: ['sum'], outputs: ['y'] },
-  ];
-  const x = randn([2, 16, 24, 24]);
-  add('residual block, the images on the threads', graphModel(17, nodes, { x: input(x), w1: init(randn([32, 16, 3, 3])), w2: init(randn([32, 16, 1, 1])), b2: init(randn([32])) }, ['y']), [x], 'sgemm');
-  threaded.add(cases[cases.length - 1]!.name);
-}
+residual('residual block, the images on the threads', [2, 16, 24], 32);
 
 const programs: Program[] = cases.map((c) => programFor(c.model, 'cpu'));
 /** Small dots too go through the GEMM here (the default threshold keeps tiny ones as loops). */
