@@ -22,7 +22,8 @@ import { ix, refsOf, substitute, varsOf, type IndexExpr } from '../../kernel/ind
 import type { Axis, LoopKernel, Stmt } from '../../kernel/kernel.js';
 import type { Buffer } from '../../kernel/program.js';
 import type { LetStmt, ReduceStmt } from '../kernel-writer.js';
-import { CpuKernelWriter, bufferParam, kernelParams, kernelSymbols, type KernelContext } from './kernel.js';
+import { FragmentWriter } from './fragment.js';
+import { bufferParam, kernelParams, kernelSymbols, type KernelContext } from './kernel.js';
 
 /** What the model object must prepare for GEMM kernels: weights packed once, at create. */
 export interface GemmNeeds {
@@ -437,46 +438,6 @@ function matchConv(id: number, stmts: readonly LetStmt[], left: Extract<Operand,
 }
 
 // ---- rendering ----
-
-/** A writer for fragments of a kernel (an operand's statements, the epilogue) with chosen variables in scope. */
-class FragmentWriter extends CpuKernelWriter {
-  constructor(k: LoopKernel, ctx: KernelContext, depth: number) {
-    super(k, ctx, depth);
-  }
-
-  scope(axes: readonly Axis[]): void {
-    for (const a of axes) this.axes.set(a.name, a.extent);
-  }
-
-  let_(s: LetStmt): void {
-    this.let(s);
-  }
-
-  stmts(body: readonly Stmt[]): void {
-    this.body(body);
-  }
-
-  line(l: string): void {
-    this.emit(l);
-  }
-
-  defineValue(id: number, t: 'f32', expr: string): void {
-    this.define(id, t);
-    this.emit(`const float v${id} = ${expr};`);
-  }
-
-  text(): string[] {
-    return this.lines;
-  }
-
-  name(axis: string): string {
-    return this.axisName(axis);
-  }
-
-  idx(e: IndexExpr): string {
-    return this.index(e);
-  }
-}
 
 /** `axes` as locals decomposed from a flat row-major index expression `flat` (`ext` spells an extent). */
 function decompose(axes: readonly Axis[], flat: string, name: (a: string) => string, ext: (a: Axis) => string): string[] {

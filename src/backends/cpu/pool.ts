@@ -1,4 +1,4 @@
-// Max-pooling kernels as calls of the runtime's plane pooling (runtime/pool.h), one plane per channel.
+// Pooling kernels as calls of the runtime's plane pooling (runtime/pool.h), one plane per channel.
 //
 //   kernel k20 "pad reduce_max → %r34" (i1 < 256, i2 < 27, i3 < 27) {
 //     %0 = const f32 -inf
@@ -10,14 +10,18 @@
 //   }
 // is maxpool_plane({H 27, W 27, OH 27, OW 27, 3x3, stride 1, pads 1}) on each of the 256 planes. The loop
 // rendering reads every tap through a masked, clamped load; the runtime lists the taps inside the image
-// once per row and takes 16 outputs at a time. A pool that reads a concat (`where` on the channel between
-// loads of several buffers: SqueezeNet's and Inception's concat → MaxPool) picks each channel's plane from
-// its source. Anything else (other combiners, symbolic sizes, other dtypes) is left to the loop rendering.
+// once per row and takes 8 or 16 outputs at a time. A sum over the same window with 0 in the padding is
+// sumpool_plane (an average pool: the sum, then a division by the count). Statements after the reduction
+// (the average's division, a fused activation) run as a tail over each plane just written, reading the
+// pooled value back from the output. A pool that reads a concat (`where` on the channel between loads of
+// several buffers: SqueezeNet's and Inception's concat → MaxPool) picks each channel's plane from its
+// source. Anything else (other combiners, symbolic sizes, other dtypes) is left to the loop rendering.
 import { ix, substitute, type IndexExpr } from '../../kernel/index-expr.js';
 import type { Axis, LoopKernel } from '../../kernel/kernel.js';
 import type { LetStmt, ReduceStmt } from '../kernel-writer.js';
+import { FragmentWriter } from './fragment.js';
 import { affine } from './gemm.js';
-import { bufferParam, kernelParams, PARALLEL_WORK, type KernelContext } from './kernel.js';
+import { bufferParam, kernelParams, kernelSymbols, PARALLEL_WORK, type KernelContext } from './kernel.js';
 
 /** A run of channels [lo, hi) read from one buffer: plane c starts at buffer + cstride*c + offset. */
 interface PoolSource {
@@ -30,6 +34,11 @@ interface PoolSource {
 
 export interface PoolMatch {
   readonly kernel: LoopKernel;
+  /** max: maxpool_plane (-inf in the padding); sum: sumpool_plane (0 in the padding). */
+  readonly combiner: 'max' | 'sum';
+  readonly axes: { readonly ch: Axis; readonly oh: Axis; readonly ow: Axis };
+  /** The statements after the reduction (and the store), when there are any besides the store. */
+  readonly tail: boolean;
   readonly C: number;
   readonly H: number; readonly W: number; readonly OH: number; readonly OW: number;
   readonly KH: number; readonly KW: number; readonly SH: number; readonly SW: number;
@@ -43,7 +52,7 @@ const MAX_KH = 64;
 
 const constOf = (e: IndexExpr): number | undefined => (e.kind === 'const' ? e.value : e.kind === 'add' && e.terms.length === 0 ? 0 : undefined);
 
-/** A max-pooling kernel the runtime can compute, or undefined. */
+/** A pooling kernel the runtime can compute, or undefined. */
 export function matchPool(k: LoopKernel, ctx: KernelContext): PoolMatch | undefined {
   const extent = (a: Axis): number | undefined => constOf(a.extent);
   if (!k.domain.every((a) => extent(a) !== undefined)) return undefined;
@@ -59,13 +68,20 @@ export function matchPool(k: LoopKernel, ctx: KernelContext): PoolMatch | undefi
   if (reduces.length !== 1 || stores.length !== 1 || lets.length + 2 !== k.body.length) return undefined;
   const r = reduces[0]!;
   const st = stores[0]! as Extract<LoopKernel['body'][number], { kind: 'store' }>;
-  if (r.combiner !== 'max' || r.dtype !== 'f32' || r.axes.length !== 2 || st.value !== r.id) return undefined;
+  if ((r.combiner !== 'max' && r.combiner !== 'sum') || r.dtype !== 'f32' || r.axes.length !== 2) return undefined;
+  const combiner = r.combiner;
+  // The statements after the reduction: rendered as the tail, which must not read what the pool writes.
+  const tailLets = k.body.slice(k.body.indexOf(r) + 1).filter((s): s is LetStmt => s.kind === 'let');
+  const tail = st.value !== r.id;
+  if (tail && (kernelSymbols(k).size > 0 || !tailLets.some((s) => s.id === st.value))) return undefined;
+  if (tailLets.some((s) => s.expr.op === 'load' && ctx.overlap(s.expr.buffer, st.buffer))) return undefined;
   if (!r.body.every((s) => s.kind === 'let')) return undefined;
   const [kh, kw] = r.axes as [Axis, Axis];
   const KH = extent(kh);
   const KW = extent(kw);
   if (KH === undefined || KW === undefined || KH > MAX_KH) return undefined;
-  const byId = new Map([...lets, ...(r.body as LetStmt[])].map((s) => [s.id, s]));
+  const preLets = lets.filter((s) => !tailLets.includes(s));
+  const byId = new Map([...preLets, ...(r.body as LetStmt[])].map((s) => [s.id, s]));
   if (ctx.buffers.get(st.buffer)?.dtype !== 'f32') return undefined;
   // The result: plane c at out + OH*OW*c + offset, rows of OW.
   const fo = affine(substitute(st.index, zero));
@@ -100,9 +116,16 @@ export function matchPool(k: LoopKernel, ctx: KernelContext): PoolMatch | undefi
     spatial.push({ axis, stride: f.coef.get(o.name) ?? 0, dil: f.coef.get(kk.name) ?? 0, pad: -c0, size });
     return true;
   };
-  const isNegInf = (id: number): boolean => {
+  // A load's mask: spatial bounds tests, channel ranges, and conjunctions of them.
+  const maskTest = (id: number): boolean => {
     const s = byId.get(id);
-    return s?.expr.op === 'const' && Number(s.expr.value) === -Infinity;
+    if (s?.expr.op === 'prim' && s.expr.prim === 'and') return s.expr.args.every(maskTest);
+    return channelRange(id) !== undefined || spatialTest(id);
+  };
+  // What a tap in the padding counts as: the combiner's identity.
+  const isFill = (id: number): boolean => {
+    const s = byId.get(id);
+    return s?.expr.op === 'const' && Number(s.expr.value) === (combiner === 'max' ? -Infinity : 0);
   };
   // The loads feeding the max, each with the channels it serves.
   const loads: { load: Extract<LetStmt['expr'], { op: 'load' }>; lo: number; hi: number }[] = [];
@@ -111,7 +134,7 @@ export function matchPool(k: LoopKernel, ctx: KernelContext): PoolMatch | undefi
     if (!s || lo >= hi) return lo >= hi;
     const e = s.expr;
     if (e.op === 'load') {
-      if (e.mask !== undefined && !channelRange(e.mask) && !spatialTest(e.mask)) return false;
+      if (e.mask !== undefined && !maskTest(e.mask)) return false;
       loads.push({ load: e, lo, hi });
       return true;
     }
@@ -125,7 +148,7 @@ export function matchPool(k: LoopKernel, ctx: KernelContext): PoolMatch | undefi
       if (l > lo && h < hi) return false;
       return walk(a, l, h) && (l > lo ? walk(b, lo, l) : walk(b, h, hi));
     }
-    return spatialTest(c) && isNegInf(b) && walk(a, lo, hi);
+    return spatialTest(c) && isFill(b) && walk(a, lo, hi);
   };
   if (!walk(r.operands[0]!, 0, C) || loads.length === 0) return undefined;
   // Every statement must belong to the pattern: consts, tests, loads and wheres only.
@@ -168,10 +191,10 @@ export function matchPool(k: LoopKernel, ctx: KernelContext): PoolMatch | undefi
   }
   if (!geometry) return undefined;
   sources.sort((a, b) => a.lo - b.lo);
-  return { kernel: k, C, OH, OW, KH, KW, ...geometry, sources, out: { buffer: st.buffer, offset: constOf(fo.rest)! } };
+  return { kernel: k, combiner, axes: { ch, oh, ow }, tail, C, OH, OW, KH, KW, ...geometry, sources, out: { buffer: st.buffer, offset: constOf(fo.rest)! } };
 }
 
-/** The kernel function: the planes in parallel, each channel's plane from its source. */
+/** The kernel function: the planes in parallel, each channel's plane from its source, then the tail on it. */
 export function renderPoolKernel(p: PoolMatch, ctx: KernelContext): string {
   const { decl } = kernelParams(p.kernel, ctx);
   const name = p.kernel.name.replace(/[^A-Za-z0-9_]/g, '_');
@@ -179,14 +202,39 @@ export function renderPoolKernel(p: PoolMatch, ctx: KernelContext): string {
   let x = plane(p.sources[p.sources.length - 1]!);
   for (let i = p.sources.length - 2; i >= 0; i--) x = `c < ${p.sources[i]!.hi} ? ${plane(p.sources[i]!)} : ${x}`;
   const work = p.C * p.OH * p.OW * p.KH * p.KW;
-  const call = `aic::cpu::maxpool_plane(shape, ${x}, ${bufferParam(p.out.buffer)} + ${p.OH * p.OW} * c + ${p.out.offset});`;
+  const body = [`aic::cpu::${p.combiner}pool_plane(shape, ${x}, ${bufferParam(p.out.buffer)} + ${p.OH * p.OW} * c + ${p.out.offset});`];
+  if (p.tail) body.push(...tailLines(p, ctx));
+  const perChannel = work >= PARALLEL_WORK
+    ? [`  aic::threads::parallel_for(${p.C}, aic::threads::max_threads(), [&](index_t c, int) {`, ...body.map((l) => `    ${l}`), '  });']
+    : [`  for (index_t c = 0; c < ${p.C}; ++c) {`, ...body.map((l) => `    ${l}`), '  }'];
   return [
     `static void kernel_${name}(${decl}) {`,
     '  (void)S; (void)st;',
     `  const aic::cpu::Pool2dShape shape{${[p.H, p.W, p.OH, p.OW, p.KH, p.KW, p.SH, p.SW, p.PT, p.PL, p.DH, p.DW].join(', ')}};`,
-    work >= PARALLEL_WORK
-      ? `  aic::threads::parallel_for(${p.C}, aic::threads::max_threads(), [&](index_t c, int) { ${call} });`
-      : `  for (index_t c = 0; c < ${p.C}; ++c) ${call}`,
+    ...perChannel,
     '}',
   ].join('\n');
+}
+
+/** The kernel's statements after the reduction over plane c, the pooled value read back from the output. */
+function tailLines(p: PoolMatch, ctx: KernelContext): string[] {
+  const k = p.kernel;
+  const { ch, oh, ow } = p.axes;
+  const reduce = k.body.find((s): s is ReduceStmt => s.kind === 'reduce')!;
+  const store = k.body.find((s) => s.kind === 'store')!;
+  const w = new FragmentWriter(k, ctx, 2);
+  w.scope(k.domain);
+  w.defineValue(reduce.id, 'f32', `${bufferParam(store.buffer)}[${w.idx(store.index)}]`);
+  w.stmts(k.body.filter((s) => s.kind !== 'reduce'));
+  const units = k.domain.filter((a) => a !== ch && a !== oh && a !== ow).map((a) => `[[maybe_unused]] const index_t ${w.name(a.name)} = 0;`);
+  return [
+    `const index_t ${w.name(ch.name)} = c;`,
+    ...units,
+    `for (index_t ${w.name(oh.name)} = 0; ${w.name(oh.name)} < ${p.OH}; ++${w.name(oh.name)}) {`,
+    '  #pragma omp simd',
+    `  for (index_t ${w.name(ow.name)} = 0; ${w.name(ow.name)} < ${p.OW}; ++${w.name(ow.name)}) {`,
+    ...w.text(),
+    '  }',
+    '}',
+  ];
 }
