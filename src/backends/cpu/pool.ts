@@ -127,7 +127,7 @@ export function matchPool(k: LoopKernel, ctx: KernelContext): PoolMatch | undefi
     const s = byId.get(id);
     return s?.expr.op === 'const' && Number(s.expr.value) === (combiner === 'max' ? -Infinity : 0);
   };
-  // The loads feeding the max, each with the channels it serves.
+  // The loads feeding the reduction, each with the channels it serves.
   const loads: { load: Extract<LetStmt['expr'], { op: 'load' }>; lo: number; hi: number }[] = [];
   const walk = (id: number, lo: number, hi: number): boolean => {
     const s = byId.get(id);
