@@ -6,7 +6,7 @@ import type { Axis, LoopKernel, Stmt } from '../../kernel/kernel.js';
 import type { LetStmt } from '../kernel-writer.js';
 import { CpuKernelWriter, type KernelContext } from './kernel.js';
 
-/** A writer for fragments of a kernel (an operand's statements, the epilogue) with chosen variables in scope. */
+/** The kernel writer over the axes the caller puts in scope. */
 export class FragmentWriter extends CpuKernelWriter {
   constructor(k: LoopKernel, ctx: KernelContext, depth: number) {
     super(k, ctx, depth);

@@ -165,30 +165,25 @@ inline bool scan_row(float* d, const float* x, std::int64_t n) {
 // The combiners pool_rows folds taps with, over a source plane of T: init, add a tap, finish (the
 // accumulator -> the output value), on single values and on a vector of outputs (vadd loads the tap's
 // values for kLanes outputs, SW apart, from p; vfinish returns the outputs in order).
-struct MaxExact {  // max_ref
+// kExact: max_ref; else the plain max instruction, for planes without a NaN or a -0 (the same bits there).
+template <bool kExact>
+struct Max {
   using T = float;
   static float init() { return -std::numeric_limits<float>::infinity(); }
-  static float add(float a, float v) { return max_ref(a, v); }
+  static float add(float a, float v) { return kExact ? max_ref(a, v) : max_plain(a, v); }
   static float finish(float a) { return a; }
 #if defined(__AVX512F__) || defined(__AVX2__)
   using VAcc = Vec;
   static VAcc vinit() { return splat(init()); }
-  static VAcc vadd(VAcc a, const float* p, std::int64_t SW) { return max_ref_v(a, load_strided(p, SW)); }
+  static VAcc vadd(VAcc a, const float* p, std::int64_t SW) {
+    const Vec v = load_strided(p, SW);
+    return kExact ? max_ref_v(a, v) : max_plain_v(a, v);
+  }
   static Vec vfinish(VAcc a, std::int64_t SW) { return lanes_in_order(a, SW); }
 #endif
 };
-struct MaxPlain {  // max_ref on planes without a NaN or a -0
-  using T = float;
-  static float init() { return -std::numeric_limits<float>::infinity(); }
-  static float add(float a, float v) { return max_plain(a, v); }
-  static float finish(float a) { return a; }
-#if defined(__AVX512F__) || defined(__AVX2__)
-  using VAcc = Vec;
-  static VAcc vinit() { return splat(init()); }
-  static VAcc vadd(VAcc a, const float* p, std::int64_t SW) { return max_plain_v(a, load_strided(p, SW)); }
-  static Vec vfinish(VAcc a, std::int64_t SW) { return lanes_in_order(a, SW); }
-#endif
-};
+using MaxExact = Max<true>;
+using MaxPlain = Max<false>;
 // The sum in double, rounded once (as the generated loops and the interpreter sum fp32), over a plane
 // already widened to double: a conversion per input value rather than one per tap (a 3x3 window reads
 // each value 9 times; converting at every tap made the sum 2x slower than this).
