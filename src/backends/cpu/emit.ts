@@ -109,7 +109,7 @@ class ModelRenderer {
   private weightBytes = 0;
   private readonly dynamic: string[] = [];
   private readonly includes = new Set<string>(['aic_support.h', 'threads.h', 'vecmath.h']);
-  private readonly gemm: GemmNeeds = { packed: [] };
+  private readonly gemm: GemmNeeds = { packed: [], epilogues: new Map() };
   /** Models of their own for the bodies of structured ops (scan, if), in this source before the kernels. */
   private readonly subSources: string[] = [];
 

@@ -25,9 +25,11 @@ import type { LetStmt, ReduceStmt } from '../kernel-writer.js';
 import { FragmentWriter } from './fragment.js';
 import { bufferParam, kernelParams, kernelSymbols, type KernelContext } from './kernel.js';
 
-/** What the model object must prepare for GEMM kernels: weights packed once, at create. */
+/** What the GEMM kernels of one source share: weights packed once (at create), and epilogue structs. */
 export interface GemmNeeds {
   packed: { floats: string; pack: (dst: string, pointer: (buffer: string) => string) => string }[];
+  /** Epilogue struct bodies (members named by position) -> the struct's name, for kernels to share. */
+  epilogues: Map<string, string>;
 }
 
 /** Below this many multiply-adds, or with a side under MIN_SIDE, a dot is rendered as loops. */
@@ -611,8 +613,8 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
     else ew.stmts([s]);
   }
   const scratchMembers = g.stages.slice(0, last).map((_, i) => `  const float* scr${i};`);
-  structs.push([
-    `struct Epi_${name} {`,
+  const epiName = sharedStruct(needs.epilogues, `Epi_${name}`, names.map((n) => bufferParam(n)), [
+    '{',
     ...members,
     ...scratchMembers,
     '  const index_t* S;',
@@ -629,7 +631,7 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
     '    }',
     '  }',
     '};',
-  ].join('\n'));
+  ], structs);
 
   // ---- the kernel function: batch loops around the GEMMs (or convolutions) ----
   const head: string[] = [];
@@ -652,7 +654,7 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
     C = scratch('C');
     ldc = Ns;
   }
-  const epi = init(`Epi_${name}`, g.stages.slice(0, last).map((_, i) => `scratch${i}.data()`));
+  const epi = init(epiName, g.stages.slice(0, last).map((_, i) => `scratch${i}.data()`));
   body.push(stageCall(last, g.stages[last]!, C, ldc, epi, head));
   const params = [...decl.split(', ').slice(0, names.length), ...packedParams, 'const index_t* S', 'aic::Status* st'].join(', ');
   const par = batchThreads(g);
@@ -670,6 +672,38 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
   }
   const fn = [`static void kernel_${name}(${params}) {`, '  (void)S; (void)st;', ...indent([...head, ...nest], 1), '}'].join('\n');
   return { source: [...structs, fn].join('\n\n'), extraArgs };
+}
+
+/** The name of a struct with `body` (its text after the name, members named as the kernel's buffers), new in
+ * `out` unless an earlier kernel made one that differs only in its buffers. Every GEMM and convolution is a
+ * template over its epilogue, and instantiating them is most of a model's build time: ResNet-50's 49
+ * epilogues are 10 distinct ones. Members are renamed by position (the struct is built with positional
+ * aggregate initialisation), and index locals the body does not read are dropped (they would differ in
+ * constants only). */
+function sharedStruct(known: Map<string, string>, name: string, members: readonly string[], body: readonly string[], out: string[]): string {
+  const position = new Map(members.map((m, i) => [m, `m_${i}`]));
+  const word = new RegExp(`\\b(${members.join('|') || '(?!)'})\\b`, 'g');
+  const text = dropUnusedLocals(body.join('\n').replace(word, (m) => position.get(m)!));
+  const seen = known.get(text);
+  if (seen) return seen;
+  known.set(text, name);
+  out.push(`struct ${name} ${text}`);
+  return name;
+}
+
+/** Remove `[[maybe_unused]] const index_t x = ...;` lines whose local nothing else reads (to a fixed point). */
+function dropUnusedLocals(text: string): string {
+  let lines = text.split('\n');
+  for (;;) {
+    const kept = lines.filter((l, i) => {
+      const m = /\[\[maybe_unused\]\] const index_t (\w+) =/.exec(l);
+      if (!m) return true;
+      const use = new RegExp(`\\b${m[1]!}\\b`);
+      return lines.some((o, j) => j !== i && use.test(o));
+    });
+    if (kept.length === lines.length) return kept.join('\n');
+    lines = kept;
+  }
 }
 
 /** GEMMs below this many flops run on one thread (gemm.h's worth_threads): their batch items are the work to share. */

@@ -102,6 +102,19 @@ const residual = (name: string, [N, C, H]: readonly [number, number, number], M:
   add(name, graphModel(17, nodes, { x: input(x), w1: init(randn([M, C, 3, 3])), w2: init(randn([M, C, 1, 1])), b2: init(randn([M])) }, ['y']), [x], 'sgemm');
 };
 residual('residual: conv3x3 + conv1x1, relu', [1, 8, 14], 16);
+// Two convolutions with bias and Relu: their epilogues differ only in their buffers, so they share one struct.
+const SHARED = 'two conv + bias + relu, one epilogue struct';
+{
+  const nodes: GraphNode[] = [
+    { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['a'], attrs: { pads: [1, 1, 1, 1] } },
+    { op: 'Relu', inputs: ['a'], outputs: ['ra'] },
+    { op: 'Conv', inputs: ['ra', 'w2', 'b2'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+    { op: 'Relu', inputs: ['c'], outputs: ['y'] },
+  ];
+  const x = randn([1, 8, 12, 12]);
+  const weights = { w1: init(randn([8, 8, 3, 3])), b1: init(randn([8])), w2: init(randn([8, 8, 3, 3])), b2: init(randn([8])) };
+  add(SHARED, graphModel(17, nodes, { x: input(x), ...weights }, ['y']), [x], 'conv2d');
+}
 // Grouped convolution: a convolution per group (the group is a batch axis); depthwise: conv.h's depthwise loop.
 one('conv groups 2', 'Conv', { group: 2, pads: [1, 1, 1, 1] }, [input(randn([1, 8, 10, 10])), init(randn([8, 4, 3, 3]))], 'conv2d');
 one('conv depthwise', 'Conv', { group: 8, pads: [1, 1, 1, 1], strides: [2, 2] }, [input(randn([1, 8, 10, 10])), init(randn([8, 1, 3, 3]))], 'conv2d');
@@ -125,6 +138,10 @@ describe('cpu: dot kernels', () => {
       const took = has.conv2d ? 'conv2d' : has.sgemm ? 'sgemm' : 'loops';
       expect(has[c.path], `${c.name} should use ${c.path}, takes ${took}`).toBe(true);
       expect(src.includes('aic::threads::parallel_for('), `${c.name}: batch items on the threads`).toBe(threaded.has(c.name));
+      if (c.name === SHARED) {
+        expect(src.match(/^struct Epi_\w+ \{/gm)?.length, `${c.name}: epilogue structs`).toBe(1);
+        expect(src.match(/aic::cpu::conv2d\(/g)?.length, `${c.name}: convolutions`).toBe(2);
+      }
     });
   });
 

@@ -161,7 +161,7 @@ static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out
 `);
   });
 
-  test('a dot with its epilogue: one sgemm call, the add and max fused on each piece of C', () => {
+  test('a dot with its epilogue: one sgemm call, the add and max fused on each piece of C (members named by position)', () => {
     const program = `program @p(@in0, @in1, @in2) -> (@out0) {
   arena 0
   buffer @in0: f32[64,32] input "%x"
@@ -182,20 +182,18 @@ static void kernel_k0(const float* AIC_RESTRICT b_in0, float* AIC_RESTRICT b_out
 }
 `;
     expect(kernelSource(program, 'struct Epi_k0')).toBe(`struct Epi_k0 {
-  const float* b_in0;
-  const float* b_in1;
-  const float* b_in2;
-  float* b_out0;
+  const float* m_0;
+  const float* m_1;
+  const float* m_2;
+  float* m_3;
   const index_t* S;
   void operator()(index_t row, index_t col, float* c, int count) const {
     (void)row;
-    [[maybe_unused]] const index_t i0 = row;
     #pragma omp simd
     for (int jj = 0; jj < count; ++jj) {
       const index_t f0 = col + jj;
-      [[maybe_unused]] const index_t i1 = f0;
       const float v0 = c[jj];
-      const float v3 = b_in2[f0];
+      const float v3 = m_2[f0];
       const float v4 = (v0 + v3);
       const float v5 = 0.0f;
       const float v6 = aic::fmax_nan(v4, v5);
