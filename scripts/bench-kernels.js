@@ -231,11 +231,12 @@ const convCases = [
     { label: 'densenet 3x3 128->32 56', C: 128, H: 56, W: 56, M: 32, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
     { label: 'vgg 3x3 128->128 112', C: 128, H: 112, W: 112, M: 128, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
   ]),
-  // Inception v1 (a 3x3 and a 5x5 layer; its stem is conv1's shape) and ShuffleNet's depthwise 3x3 layers.
+  // Inception v1 (a 3x3 and a 5x5 layer; its stem is conv1's shape), ShuffleNet's stem and depthwise 3x3 layers.
   { label: 'incep 3x3 64->192 56', C: 64, H: 56, W: 56, M: 192, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
   ...(quick ? [] : [
     { label: 'incep 5x5 16->32 28', C: 16, H: 28, W: 28, M: 32, KH: 5, KW: 5, S: 1, P: 2, G: 1 },
   ]),
+  { label: 'shufflenet 3x3/2 3->24 224', C: 3, H: 224, W: 224, M: 24, KH: 3, KW: 3, S: 2, P: 1, G: 1 },
   { label: 'shufflenet dw 3x3 136 28', C: 136, H: 28, W: 28, M: 136, KH: 3, KW: 3, S: 1, P: 1, G: 136 },
   { label: 'shufflenet dw 3x3/2 136 56', C: 136, H: 56, W: 56, M: 136, KH: 3, KW: 3, S: 2, P: 1, G: 136 },
   { label: 'shufflenet dw 3x3 272 14', C: 272, H: 14, W: 14, M: 272, KH: 3, KW: 3, S: 1, P: 1, G: 272 },

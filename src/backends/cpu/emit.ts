@@ -159,7 +159,7 @@ class ModelRenderer {
       let pool: PoolMatch | undefined;
       const gemm = this.opts.noGemm ? undefined : matchGemm(k, ctx, this.opts.gemmMinMacs !== undefined ? { minMacs: this.opts.gemmMinMacs } : {});
       if (gemm) {
-        this.includes.add('gemm.h');
+        this.includes.add(gemm.gemv ? 'gemv.h' : 'gemm.h');
         if (gemm.stages.some((s) => s.conv)) this.includes.add('conv.h');
         const r = renderGemmKernel(gemm, ctx, this.gemm);
         kernels.push(r.source);

@@ -85,6 +85,8 @@ export interface GemmMatch {
   readonly unit: readonly Axis[];
   readonly M: number;
   readonly N: number;
+  /** One row (M = 1) times a matrix whose rows are contiguous along the depth: gemv.h's sgemv_rows. */
+  readonly gemv: boolean;
   /** Direct: C is the output buffer at base (batch axes) with leading dimension ldc. */
   readonly out: { readonly mode: 'direct'; readonly buffer: string; readonly base: IndexExpr; readonly ldc: number } | { readonly mode: 'scratch' };
 }
@@ -256,7 +258,12 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
         const ldc = flatStride(f, rows);
         return rows.length > 0 && ldc !== undefined && ldc >= prod(cols) ? { rows, cols, ldc } : undefined;
       };
-      const straight = fit(m, n);
+      // One row (a matrix-vector product): C is the output's columns.
+      const row = (cols: Axis[]): { rows: Axis[]; cols: Axis[]; ldc: number } | undefined => {
+        while (cols.length > 1 && flatStride(f, cols) !== 1) cols = cols.slice(1);
+        return cols.length > 0 && flatStride(f, cols) === 1 ? { rows: [], cols, ldc: prod(cols) } : undefined;
+      };
+      const straight = m.length === 0 ? row(n) : fit(m, n);
       const swapped = straight ? undefined : fit(n, m);
       if (straight) [m, n] = [straight.rows, straight.cols];
       else if (swapped) [m, n] = [swapped.rows, swapped.cols]; // C transposed: rows and columns swap roles
@@ -272,7 +279,7 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
   const M = prod(m);
   const N = prod(n);
   const macs = reduces.reduce((t, r) => t + M * N * prod(r.axes), 0);
-  if (macs < (opts.minMacs ?? GEMM_MIN_MACS) || M < GEMM_MIN_SIDE || N < GEMM_MIN_SIDE) return undefined;
+  if (macs < (opts.minMacs ?? GEMM_MIN_MACS) || (M < GEMM_MIN_SIDE && M !== 1) || N < GEMM_MIN_SIDE) return undefined;
   const mNames = new Set(m.map((a) => a.name));
   const nNames = new Set(n.map((a) => a.name));
   const within = (vs: ReadonlySet<string>, side: ReadonlySet<string>): boolean => [...vs].every((v) => side.has(v) || batchNames.has(v) || !domainNames.has(v) || unit.some((u) => u.name === v));
@@ -295,7 +302,12 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
     if (depthwise && !conv) return undefined;
     stages.push({ reduce: x.r, K: prod(kAxes), left, right, conv });
   }
-  return { kernel: k, stages, lets, stores: stores as StoreStmt[], m, n, batch, unit, M, N, out };
+  // One row: a fully connected layer on one input, a stream over the weights (sgemv_rows reads them in place,
+  // the row contiguous, the matrix's rows contiguous along the depth); other one-row products stay loops.
+  const only = stages.length === 1 ? stages[0]! : undefined;
+  const gemv = M === 1 && only !== undefined && only.left.kind === 'raw' && !only.left.trans && only.right.kind === 'raw' && only.right.trans;
+  if (M === 1 && !gemv) return undefined;
+  return { kernel: k, stages, lets, stores: stores as StoreStmt[], m, n, batch, unit, M, N, gemv, out };
 }
 
 /** An operand as a raw matrix if it is one, else as the statements that compute it. */
@@ -562,6 +574,11 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
     const Ks = sizeOf(st.reduce.axes);
     // Weights are packed when the model is created, for the orientation the GEMM will pick; with a symbolic
     // size that is not known then, so they are packed (and the GEMM run) in the normal orientation.
+    if (g.gemv) {
+      const x = st.left as Extract<Operand, { kind: 'raw' }>;
+      const w = st.right as Extract<Operand, { kind: 'raw' }>;
+      return `aic::cpu::sgemv_rows(${bufferParam(x.buffer)} + ${fw.idx(x.base)}, ${bufferParam(w.buffer)} + ${fw.idx(w.base)}, ${w.ld}, ${Ns}, ${Ks}, ${C}${epi ? `, ${epi}` : ''});`;
+    }
     const mode = Number.isNaN(g.M * g.N * st.K) ? 'false' : `aic::cpu::sgemm_transposed_mode(${g.M}, ${g.N}, ${st.K})`;
     const operandExpr = (side: 'L' | 'R', op: Operand, outer: readonly Axis[]): string => {
       if (op.kind === 'gen') {

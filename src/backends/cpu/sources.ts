@@ -1,5 +1,5 @@
 // The C++ files the CPU backend copies into an artifact: its own (cxx/: the scalar helpers, the runner) and
-// the runtime library's headers (runtime/: gemm.h, conv.h, vecmath.h). They are read from the source tree,
+// the runtime library's headers (runtime/: gemm.h, gemv.h, conv.h, pool.h, vecmath.h). They are read from the source tree,
 // which the package ships (package.json "files"), found relative to this module in src/ and in dist/.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,7 @@ function read(path: string): string {
 export const cxxSource = (name: string): string => read(join(CXX_DIR, name));
 
 /** The headers an artifact may include, in include order (each after those it depends on). */
-export const RUNTIME_HEADERS = ['aic_support.h', 'threads.h', 'vecmath.h', 'gemm.h', 'conv.h', 'pool.h'] as const;
+export const RUNTIME_HEADERS = ['aic_support.h', 'threads.h', 'vecmath.h', 'gemm.h', 'gemv.h', 'conv.h', 'pool.h'] as const;
 
 /** A header an artifact includes: the backend's aic_support.h or a runtime library header. */
 export const runtimeHeader = (name: string): string => (name === 'aic_support.h' ? cxxSource(name) : read(join(RUNTIME_DIR, name)));

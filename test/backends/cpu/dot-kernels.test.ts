@@ -1,8 +1,8 @@
-// Dot kernels through the runtime's GEMM and convolution (src/backends/cpu/gemm.ts) against the graph
+// Dot kernels through the runtime's GEMM, GEMV and convolution (src/backends/cpu/gemm.ts) against the graph
 // interpreter: MatMul/Gemm of ragged sizes with the weight as an initializer (packed when the model is
 // created) or as an input, transposed operands, batches, fused epilogues (bias, Relu, residual Add of two
 // convolutions), and 2-D convolutions with seeded random strides, pads and dilations. Each case is checked
-// to take the path it is meant to test (gemm.h, conv.h, or loops), so a matcher that stops matching fails.
+// to take the path it is meant to test (gemm.h, gemv.h, conv.h, or loops), so a matcher that stops matching fails.
 import { afterAll, describe, expect, test } from 'vitest';
 import { Tensor } from '../../../src/ir/tensor.js';
 import { interpret } from '../../../src/runtime/interpreter.js';
@@ -31,7 +31,7 @@ interface Case {
   model: ImportedModel;
   feed: Tensor[];
   /** The call the rendered model must contain. */
-  path: 'sgemm' | 'conv2d' | 'loops';
+  path: 'sgemm' | 'conv2d' | 'sgemv' | 'loops';
 }
 
 const cases: Case[] = [];
@@ -57,6 +57,28 @@ one('matmul symbolic rows', 'Gemm', { transB: 1 }, [input(randn([9, 40]), ['N', 
 one('batched matmul symbolic batch', 'MatMul', {}, [input(randn([3, 8, 16]), ['B', 8, 16]), input(randn([3, 16, 12]), ['B', 16, 12])], 'sgemm');
 // Too small for the GEMM: loops.
 one('matmul 3x4x3', 'MatMul', {}, [input(randn([3, 4])), input(randn([4, 3]))], 'loops');
+// One row: a fully connected layer whose weight rows are contiguous goes to gemv.h (ragged sizes: the
+// four-row blocks' tail, a depth that is no multiple of the vector width); a K x N weight stays loops.
+{
+  const nodes: GraphNode[] = [
+    { op: 'Gemm', inputs: ['x', 'w', 'b'], outputs: ['h'], attrs: { transB: 1 } },
+    { op: 'Relu', inputs: ['h'], outputs: ['y'] },
+  ];
+  const x = randn([1, 300]);
+  add('one row: Gemm transB + bias + Relu', graphModel(17, nodes, { x: input(x), w: init(randn([70, 300])), b: init(randn([70])) }, ['y']), [x], 'sgemv');
+}
+one('one row: Gemm transB 1x203 by 37x203', 'Gemm', { transB: 1 }, [input(randn([1, 203])), init(randn([37, 203]))], 'sgemv');
+one('one row: MatMul 1x64 by 64x48', 'MatMul', {}, [input(randn([1, 64])), init(randn([64, 48]))], 'loops');
+{
+  // A batch of one-row products (attention over one query): the batch loop around sgemv_rows.
+  const nodes: GraphNode[] = [
+    { op: 'Transpose', inputs: ['k'], outputs: ['kt'], attrs: { perm: [0, 2, 1] } },
+    { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['y'] },
+  ];
+  const q = randn([3, 1, 64]);
+  const kk = randn([3, 40, 64]);
+  add('one row, batched: MatMul 3x1x64 by (3x40x64)^T', graphModel(17, nodes, { q: input(q), k: input(kk) }, ['y']), [q, kk], 'sgemv');
+}
 
 // MatMul + bias + Relu: the epilogue.
 {
@@ -134,8 +156,10 @@ describe('cpu: dot kernels', () => {
   test('each case takes the path it tests', () => {
     cases.forEach((c, i) => {
       const src = renderModel(programs[i]!, { prefix: 'probe', ...EMIT }).source;
-      const has = { sgemm: src.includes('aic::cpu::sgemm(') || src.includes('aic::cpu::conv2d('), conv2d: src.includes('aic::cpu::conv2d('), loops: !src.includes('aic::cpu::sgemm(') && !src.includes('aic::cpu::conv2d(') };
-      const took = has.conv2d ? 'conv2d' : has.sgemm ? 'sgemm' : 'loops';
+      const sgemv = src.includes('aic::cpu::sgemv_rows(');
+      const sgemm = src.includes('aic::cpu::sgemm(') || src.includes('aic::cpu::conv2d(');
+      const has = { sgemm, conv2d: src.includes('aic::cpu::conv2d('), sgemv, loops: !sgemm && !sgemv };
+      const took = has.conv2d ? 'conv2d' : has.sgemm ? 'sgemm' : has.sgemv ? 'sgemv' : 'loops';
       expect(has[c.path], `${c.name} should use ${c.path}, takes ${took}`).toBe(true);
       expect(src.includes('aic::threads::parallel_for('), `${c.name}: batch items on the threads`).toBe(threaded.has(c.name));
       if (c.name === SHARED) {
