@@ -17,7 +17,8 @@
 // if it is a weight; any other operand (a padded, strided window: a convolution's input) is a source that
 // packs its panels by evaluating the kernel's own statements, or conv.h's implicit im2col when the window is
 // a plain 2-D convolution. The result goes straight into the output buffer when the store index flattens to
-// rows x contiguous columns; otherwise into a scratch C that the epilogue reads.
+// rows x contiguous columns; otherwise into a scratch C that the epilogue reads. One row (M = 1: a fully
+// connected layer on one input) whose weight rows are contiguous along K goes to runtime/gemv.h instead.
 import { ix, refsOf, substitute, varsOf, type IndexExpr } from '../../kernel/index-expr.js';
 import type { Axis, LoopKernel, Stmt } from '../../kernel/kernel.js';
 import type { Buffer } from '../../kernel/program.js';
@@ -32,7 +33,7 @@ export interface GemmNeeds {
   epilogues: Map<string, string>;
 }
 
-/** Below this many multiply-adds, or with a side under MIN_SIDE, a dot is rendered as loops. */
+/** Below this many multiply-adds, or with a side under MIN_SIDE (but one row: gemv.h), a dot is rendered as loops. */
 export const GEMM_MIN_MACS = 1 << 14;
 export const GEMM_MIN_SIDE = 4;
 
@@ -572,13 +573,14 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
   /** The call computing stage i into C (ldc), with an epilogue (or none). */
   const stageCall = (i: number, st: Stage, C: string, ldc: string, epi: string | undefined, pre: string[]): string => {
     const Ks = sizeOf(st.reduce.axes);
-    // Weights are packed when the model is created, for the orientation the GEMM will pick; with a symbolic
-    // size that is not known then, so they are packed (and the GEMM run) in the normal orientation.
     if (g.gemv) {
+      // The weights read in place (a stream: packing them would only add a pass).
       const x = st.left as Extract<Operand, { kind: 'raw' }>;
       const w = st.right as Extract<Operand, { kind: 'raw' }>;
       return `aic::cpu::sgemv_rows(${bufferParam(x.buffer)} + ${fw.idx(x.base)}, ${bufferParam(w.buffer)} + ${fw.idx(w.base)}, ${w.ld}, ${Ns}, ${Ks}, ${C}${epi ? `, ${epi}` : ''});`;
     }
+    // Weights are packed when the model is created, for the orientation the GEMM will pick; with a symbolic
+    // size that is not known then, so they are packed (and the GEMM run) in the normal orientation.
     const mode = Number.isNaN(g.M * g.N * st.K) ? 'false' : `aic::cpu::sgemm_transposed_mode(${g.M}, ${g.N}, ${st.K})`;
     const operandExpr = (side: 'L' | 'R', op: Operand, outer: readonly Axis[]): string => {
       if (op.kind === 'gen') {

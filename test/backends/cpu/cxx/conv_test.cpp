@@ -92,6 +92,12 @@ int main(int argc, char** argv) {
                                shape(16, 13, 16, 3, 1, 1, 16), shape(16, 12, 32, 3, 2, 1, 4), shape(450, 5, 20, 3, 1, 1)};
   for (const auto& s : fixed)
     for (int v = 0; v < 2; ++v) { fails += run_case(s, v == 1, 1 + v, v == 0); ++total; }
+  // Big enough for the threads: grouped 1x1 layers (ShuffleNet's; the groups cut into column pieces, also with
+  // two images and a ragged pixel count) and a depthwise layer over the plane-parallel floor.
+  Conv2dShape threaded[] = {shape(240, 14, 240, 1, 1, 0, 3), shape(192, 13, 192, 1, 1, 0, 3), shape(64, 28, 64, 3, 1, 1, 64)};
+  threaded[1].N = 2;
+  for (const auto& s : threaded)
+    for (int v = 0; v < 2; ++v) { fails += run_case(s, v == 1, 2, false); ++total; }
   // Wide images, stride 1: the direct (padded rows, no packing) path, also dilated and unevenly padded.
   Conv2dShape wide[] = {shape(8, 60, 24, 3, 1, 1), shape(5, 57, 9, 3, 1, 1), shape(6, 50, 16, 3, 1, 2)};
   wide[1].PB = 0; wide[1].PR = 2; wide[1].KW = 5;
