@@ -23,7 +23,8 @@
 // copy, four rows x up to three vectors in registers; there is no direct path (use_direct explains why).
 // The weights can be prepacked once (conv2d_pack_weights) in the layout the chosen path wants.  Threads:
 // as in gemm.h (threads::max_threads(); none inside a parallel loop), the pixels split among them; for
-// grouped convolutions (without a caller's workspace) the groups, each GEMM on one thread.
+// grouped convolutions (without a caller's workspace) the groups, each GEMM on one thread (1x1 groups cut
+// into as many column pieces as threads).
 //
 // The epilogue is called as epi(channel, pixel, ptr, count): output channel m (0..M-1), spatial index
 // pixel = oh*OW + ow of the first element, ptr = &y[n, m, pixel], `count` contiguous final elements, once
