@@ -255,17 +255,13 @@ export function matchGemm(k: LoopKernel, ctx: KernelContext, opts: GemmOptions =
       const fit = (rows: Axis[], cols: Axis[]): { rows: Axis[]; cols: Axis[]; ldc: number } | undefined => {
         while (cols.length > 1 && flatStride(f, cols) !== 1) cols = cols.slice(1);
         if (cols.length === 0 || flatStride(f, cols) !== 1) return undefined;
+        if (rows.length === 0) return { rows, cols, ldc: prod(cols) }; // one row (a matrix-vector product)
         while (rows.length > 1 && !((flatStride(f, rows) ?? 0) >= prod(cols))) rows = rows.slice(1);
         const ldc = flatStride(f, rows);
         return rows.length > 0 && ldc !== undefined && ldc >= prod(cols) ? { rows, cols, ldc } : undefined;
       };
-      // One row (a matrix-vector product): C is the output's columns.
-      const row = (cols: Axis[]): { rows: Axis[]; cols: Axis[]; ldc: number } | undefined => {
-        while (cols.length > 1 && flatStride(f, cols) !== 1) cols = cols.slice(1);
-        return cols.length > 0 && flatStride(f, cols) === 1 ? { rows: [], cols, ldc: prod(cols) } : undefined;
-      };
-      const straight = m.length === 0 ? row(n) : fit(m, n);
-      const swapped = straight ? undefined : fit(n, m);
+      const straight = fit(m, n);
+      const swapped = straight || n.length === 0 ? undefined : fit(n, m);
       if (straight) [m, n] = [straight.rows, straight.cols];
       else if (swapped) [m, n] = [swapped.rows, swapped.cols]; // C transposed: rows and columns swap roles
       const chosen = straight ?? swapped;

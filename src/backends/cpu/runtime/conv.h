@@ -1031,14 +1031,13 @@ void conv2d(const Conv2dShape& s, const float* x, const float* w, float* y, cons
     const float* xg = x + (n * s.C + g * Cg) * s.H * s.W;
     float* yg = y + (n * s.M + g * Mg) * npix;
     const index_t m0 = g * Mg;
+    // Pixels [p0, p1) of this group's output (all of them unless a pointwise group is cut).
+    const index_t p0 = npix * cut / cuts, p1 = npix * (cut + 1) / cuts;
+    auto e = [&epi, m0, p0](index_t row, index_t col, float* p, int cnt) { epi(m0 + row, p0 + col, p, cnt); };
     auto run = [&](const auto& a) {
       if (s.pointwise()) {
-        // Columns [p0, p1) of this group's output: the same GEMM on those pixels.
-        const index_t p0 = npix * cut / cuts, p1 = npix * (cut + 1) / cuts;
-        auto e = [&epi, m0, p0](index_t row, index_t col, float* p, int cnt) { epi(m0 + row, p0 + col, p, cnt); };
         sgemm(a, RawB{xg + p0, s.H * s.W, false}, Mg, p1 - p0, Kg, 1.0f, 0.0f, yg + p0, npix, e, workspace);
       } else {
-        auto e = [&epi, m0](index_t row, index_t col, float* p, int cnt) { epi(m0 + row, col, p, cnt); };
         const Im2colSource src{xg, s.H, s.W, s.KH, s.KW, s.SH, s.SW, s.PT, s.PL, s.DH, s.DW, OW, npix};
         sgemm(a, src, Mg, npix, Kg, 1.0f, 0.0f, yg, npix, e, workspace);
       }
