@@ -220,6 +220,7 @@ const gemmCases = [
 const convCases = [
   { label: 'conv1 7x7/2 3->64 224', C: 3, H: 224, W: 224, M: 64, KH: 7, KW: 7, S: 2, P: 3, G: 1 },
   { label: 'res2 3x3 64->64 56', C: 64, H: 56, W: 56, M: 64, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
+  { label: 'res2 1x1 64->64 56', C: 64, H: 56, W: 56, M: 64, KH: 1, KW: 1, S: 1, P: 0, G: 1 },
   { label: 'res2 1x1 64->256 56', C: 64, H: 56, W: 56, M: 256, KH: 1, KW: 1, S: 1, P: 0, G: 1 },
   { label: 'res3 3x3 128->128 28', C: 128, H: 28, W: 28, M: 128, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
   { label: 'res4 3x3 256->256 14', C: 256, H: 14, W: 14, M: 256, KH: 3, KW: 3, S: 1, P: 1, G: 1 },
@@ -240,7 +241,11 @@ const convCases = [
   { label: 'shufflenet dw 3x3 136 28', C: 136, H: 28, W: 28, M: 136, KH: 3, KW: 3, S: 1, P: 1, G: 136 },
   { label: 'shufflenet dw 3x3/2 136 56', C: 136, H: 56, W: 56, M: 136, KH: 3, KW: 3, S: 2, P: 1, G: 136 },
   { label: 'shufflenet dw 3x3 272 14', C: 272, H: 14, W: 14, M: 272, KH: 3, KW: 3, S: 1, P: 1, G: 272 },
+  { label: 'shufflenet g3 1x1 240->60 28', C: 240, H: 28, W: 28, M: 60, KH: 1, KW: 1, S: 1, P: 0, G: 3 },
+  { label: 'shufflenet g3 1x1 60->240 28', C: 60, H: 28, W: 28, M: 240, KH: 1, KW: 1, S: 1, P: 0, G: 3 },
   ...(quick ? [] : [
+    { label: 'shufflenet g3 1x1 480->120 14', C: 480, H: 14, W: 14, M: 120, KH: 1, KW: 1, S: 1, P: 0, G: 3 },
+    { label: 'shufflenet g3 1x1 240->960 7', C: 240, H: 7, W: 7, M: 960, KH: 1, KW: 1, S: 1, P: 0, G: 3 },
     { label: 'shufflenet dw 3x3/2 272 28', C: 272, H: 28, W: 28, M: 272, KH: 3, KW: 3, S: 2, P: 1, G: 272 },
   ]),
   // SqueezeNet 1.1: the 3-channel stem (no padding) and the 1x1 classifier on 13x13.

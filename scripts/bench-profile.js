@@ -26,7 +26,7 @@ const runs = Number(opt('--runs', '20'));
 const top = Number(opt('--top', '25'));
 const keep = opt('--keep', undefined);
 
-const { loadModel } = await import(join(root, 'dist/driver/model-file.js'));
+const { loadModel, loadModelProto } = await import(join(root, 'dist/driver/model-file.js'));
 const { randomInput } = await import(join(root, 'dist/driver/bench.js'));
 const { writeNpy } = await import(join(root, 'dist/runtime/npy.js'));
 
@@ -98,5 +98,32 @@ if (!args.includes('--no-ort')) {
   console.log('  top nodes:');
   for (const [n, t] of [...byNode].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${t.toFixed(3).padStart(9)} ms  ${n}`);
   rmSync(resolve(file), { force: true });
+
+  // Layer by layer.  An aic kernel is named after the value it writes (`→ %NAME`); an ORT node by its ONNX
+  // node name, or for the nodes ORT rewrote (NCHWc) by the value it writes.  Every ORT node is charged to the
+  // first aic kernel at or after it in the ONNX graph's node order (a kernel fuses the nodes before its
+  // output).  ORT's profiler adds ~10 us per node; its reorders (no ONNX node) stay unmatched.
+  const position = new Map();
+  const nodes = loadModelProto(model).graph?.node ?? [];
+  nodes.forEach((n, i) => {
+    for (const o of n.output ?? []) position.set(o, i);
+    if (n.name) position.set(`node:${n.name}`, i);
+  });
+  const buckets = kernels
+    .map((k) => ({ ...k, pos: position.get(/→ %(\S+)/.exec(k.name)?.[1] ?? ''), ort: 0 }))
+    .filter((k) => k.pos !== undefined)
+    .sort((a, b) => a.pos - b.pos);
+  let unmatched = 0;
+  for (const [key, t] of byNode) {
+    const node = key.slice(key.indexOf(' ') + 1);
+    const pos = position.get(`node:${node}`) ?? position.get(node.replace(/_nchwc$/, ''));
+    const bucket = pos === undefined ? undefined : buckets.find((k) => k.pos >= pos);
+    if (bucket) bucket.ort += t;
+    else unmatched += t;
+  }
+  console.log(`\nlayer by layer (${buckets.length} of ${kernels.length} aic kernels placed; ORT ${unmatched.toFixed(3)} ms unplaced):`);
+  console.log('    aic ms   ORT ms  aic-ORT  kernel');
+  for (const k of [...buckets].sort((a, b) => (b.ms - b.ort) - (a.ms - a.ort)).slice(0, top))
+    console.log(`  ${k.ms.toFixed(3).padStart(8)} ${k.ort.toFixed(3).padStart(8)} ${(k.ms - k.ort).toFixed(3).padStart(8)}  ${k.name}`);
 }
 if (!keep) rmSync(dir, { recursive: true, force: true });
