@@ -726,6 +726,9 @@ int ${P}_run(${P}_t* m, const void* const* inputs, void* const* outputs) {
   if (!m) return -1;
   if (!m->bound) return m->fail("the model has symbolic dims: call ${P}_bind first");
   aic::threads::set_max_threads(m->threads);
+#ifndef AIC_KEEP_DENORMALS
+  const aic::fp_mode::FlushToZero ftz;  // denormal results become 0 (runtime/threads.h says why)
+#endif
   try {
 #ifdef AIC_PROFILE
     ++profile_runs;

@@ -18,7 +18,7 @@ import { compareTensors } from '../../../src/runtime/compare.js';
 import { cpuBackend } from '../../../src/backends/cpu/index.js';
 import { cxxFlags } from '../../../src/backends/cpu/toolchain.js';
 import { graphModel, init, input } from '../../support/onnx-node.js';
-import { NO_GXX } from './harness.js';
+import { buildBatch, NO_GXX } from './harness.js';
 
 const ramp = (shape: number[], scale: number): Tensor => Tensor.from('f32', shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.7) * scale));
 
@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
   printf("\n");
   aic_model_destroy(m);
   free(workspace);
+  /* A run flushes denormal results to zero on its threads, and gives the caller its own mode back. */
+  volatile float tiny = 7.88860905e-31f, scale = 9.31322575e-10f; /* 2^-100, 2^-30 */
+  CHECK(tiny * scale != 0.0f);
   printf("%s\n", fails ? "FAILED" : "ok");
   return fails ? 1 : 0;
 }
@@ -128,6 +131,24 @@ describe.skipIf(NO_GXX !== undefined)('cpu: the artifact and its C ABI', () => {
     const y = /y: (.*)/.exec(r.out)![1]!.trim().split(' ').map(Number);
     const got = Tensor.from('f32', [3, 8], y);
     expect(compareTensors(got, want[0]!, { rtol: 1e-5, atol: 1e-6 }).ok).toBe(true);
+  }, 300_000);
+
+  test('denormal results are zero (x86), or kept when built with -DAIC_KEEP_DENORMALS', async () => {
+    // y = x * s: 2^-100 * 2^-30 = 2^-130, a denormal; 2^-100 * 2^-20 = 2^-120 is not.
+    const tiny = importModel(decodeModelProto(graphModel(17, [{ op: 'Mul', inputs: ['x', 's'], outputs: ['y'] }],
+      { x: input(Tensor.from('f32', [2], [2 ** -100, 2 ** -100])), s: init(Tensor.from('f32', [2], [2 ** -30, 2 ** -20])) }, ['y']), 'tiny.onnx'));
+    const p = programFor(tiny, 'cpu');
+    const x = Tensor.from('f32', [2], [2 ** -100, 2 ** -100]);
+    for (const keep of [false, true]) {
+      const batch = await buildBatch([p], { cxx: { opt: '-O1', extra: keep ? ['-DAIC_KEEP_DENORMALS'] : [] } });
+      try {
+        const [y] = await batch.run(0, [x]);
+        const flushed = !keep && process.arch === 'x64';
+        expect([...y!.data as Float32Array]).toEqual([flushed ? 0 : 2 ** -130, 2 ** -120]);
+      } finally {
+        batch.dispose();
+      }
+    }
   }, 300_000);
 
   test('make builds the runner, which reads .npy and writes the outputs', () => {

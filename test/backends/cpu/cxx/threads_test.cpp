@@ -1,11 +1,13 @@
 // Stress test of threads.h: every index of a loop runs exactly once, slots stay below the cap, loops nested
 // in a multi-threaded loop run on their caller, loops inside a single-threaded one may use the pool, and
 // several threads of the process starting loops at once (one gets the pool, the others run serially) all
-// finish with the right results; thousands of back-to-back loops, tiny and larger, with short spins.
+// finish with the right results; thousands of back-to-back loops, tiny and larger, with short spins; a
+// loop's chunks run under its caller's floating-point mode (flush-to-zero on and off, on every worker).
 //   usage: threads_test <loops>
 #include "threads.h"
 
 #include <atomic>
+#include <cfloat>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -38,6 +40,19 @@ void one_loop(index_t n, int cap, bool ranges) {
   for (index_t i = 0; i < n; ++i) check(hits[std::size_t(i)].load() == 1, "item not run exactly once", i, hits[std::size_t(i)].load());
   check(bad_slot.load() == 0, "slot outside the cap", cap, bad_slot.load());
 }
+// x * 2^-30 for x = 2^-100 is a denormal: 0 under flush-to-zero.  Every item of a loop sees the caller's
+// mode; `volatile` keeps the product at run time.
+void fp_mode_loop(bool flush) {
+  std::atomic<int> wrong{0};
+  aic::threads::parallel_for(64, 3, [&](index_t, int) {
+    for (int r = 0; r < 2000; ++r) {  // long enough that the workers take chunks too
+      volatile float x = 7.88860905e-31f, scale = 9.31322575e-10f;
+      const float y = x * scale;
+      if ((y == 0.0f) != flush) wrong.fetch_add(1);
+    }
+  });
+  check(wrong.load() == 0, flush ? "a denormal under flush-to-zero" : "a flushed denormal", flush, wrong.load());
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,6 +69,19 @@ int main(int argc, char** argv) {
   int serial_inner = 0;
   aic::threads::parallel_range(8, 1, [&](index_t, index_t) { serial_inner = aic::threads::max_threads(); });
   check(serial_inner == 3, "max_threads() inside a single-threaded loop", serial_inner, 3);
+
+  // The caller's floating-point mode, on and off again (x86: MXCSR.FTZ; elsewhere no mode is modelled).
+  if (aic::fp_mode::kFlushToZero != 0) {
+    for (int k = 0; k < 20; ++k) {
+      const bool flush = k % 2 == 0;
+      if (flush) {
+        const aic::fp_mode::FlushToZero ftz;
+        fp_mode_loop(true);
+      } else {
+        fp_mode_loop(false);
+      }
+    }
+  }
 
   // Several threads of the process starting loops at the same time.
   std::vector<std::thread> callers;
