@@ -38,7 +38,8 @@ export const GEMM_MIN_MACS = 1 << 14;
 export const GEMM_MIN_SIDE = 4;
 
 type Operand =
-  /** A plain load: op(X)(o, k) = X[base + o*ldOuter + k*ldK] with one of the two strides 1. */
+  /** A plain load: op(X)(o, k) = X[base + o*ldOuter + k*ldK] with one of the two strides 1; `weight`: X is
+   * a weight (a constant), whose base may move with the batch axes. */
   | { readonly kind: 'raw'; readonly buffer: string; readonly base: IndexExpr; readonly ld: number; readonly trans: boolean; readonly weight: boolean }
   /** Computed by the kernel's statements (closure of `value`). */
   | { readonly kind: 'gen'; readonly value: number; readonly stmts: readonly LetStmt[] };
@@ -324,7 +325,7 @@ function operand(id: number, stmts: readonly LetStmt[], outer: readonly Axis[], 
   const buffer = s.expr.buffer;
   const b: Buffer = ctx.buffers.get(buffer)!;
   const base = partOf(f, batch);
-  const weight = b.role === 'weight' && varsOf(base).size === 0;
+  const weight = b.role === 'weight';
   // left (M x K): A(i, k) = trans ? X[k*ld + i] : X[i*ld + k];  right (K x N): B(k, j) = trans ? X[j*ld + k] : X[k*ld + j]
   if (side === 'left') {
     if (sk === 1) return { kind: 'raw', buffer, base, ld: so, trans: false, weight };
@@ -585,14 +586,28 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
         return init(struct);
       }
       const isA = side === 'L';
-      // A weight is packed once, when the model is created (where its sizes must be known).
+      // A weight is packed once, when the model is created (where its sizes must be known); one whose base
+      // moves with the batch axes (a grouped 1x1 convolution as a batched product: ShuffleNet) once per item.
       const staticSizes = [...outer, ...st.reduce.axes].every((a) => a.extent.kind === 'const');
-      if (op.weight && staticSizes) {
-        const param = packOnce(
-          isA ? `aic::cpu::sgemm_packed_a_floats(${Ms}, ${Ks})` : `aic::cpu::sgemm_packed_b_floats(${Ks}, ${Ns})`,
-          (dst, pointer) => `aic::cpu::sgemm_pack_${isA ? 'a' : 'b'}(${op.trans}, ${isA ? `${Ms}, ${Ks}` : `${Ks}, ${Ns}`}, ${pointer(op.buffer)} + ${fw.idx(op.base)}, ${op.ld}, ${dst}, ${mode})`,
-        );
-        return isA ? `aic::cpu::PackedA(${param}, ${Ms}, ${mode})` : `aic::cpu::PackedB(${param}, ${Ns}, ${mode})`;
+      // Per item only where every item has its own weight (else the packed copies would repeat one).
+      const batched = varsOf(op.base).size > 0;
+      const perItem = !batched || g.batch.every((a) => a.extent.kind === 'const' && (extentOf(a) === 1 || varsOf(op.base).has(a.name)));
+      if (op.weight && staticSizes && perItem) {
+        const per = isA ? `aic::cpu::sgemm_packed_a_floats(${Ms}, ${Ks})` : `aic::cpu::sgemm_packed_b_floats(${Ks}, ${Ns})`;
+        const pack = (src: string, dst: string): string =>
+          `aic::cpu::sgemm_pack_${isA ? 'a' : 'b'}(${op.trans}, ${isA ? `${Ms}, ${Ks}` : `${Ks}, ${Ns}`}, ${src}, ${op.ld}, ${dst}, ${mode})`;
+        const items = g.batch.reduce((p, a) => p * extentOf(a), 1);
+        const param = batched
+          ? packOnce(`${items} * ${per}`, (dst, pointer) => [
+            `for (index_t batch_ = 0; batch_ < ${items}; ++batch_) {`,
+            ...decompose(g.batch, 'batch_', (x) => fw.name(x), (a) => fw.idx(a.extent)),
+            `${pack(`${pointer(op.buffer)} + ${fw.idx(op.base)}`, `${dst} + batch_ * ${per}`)}; }`,
+          ].join(' '))
+          : packOnce(per, (dst, pointer) => pack(`${pointer(op.buffer)} + ${fw.idx(op.base)}`, dst));
+        // The item's panels: its row-major index over the batch axes.
+        const item = g.batch.reduce((acc, a) => (acc === '' ? fw.name(a.name) : `(${acc}) * ${extentOf(a)} + ${fw.name(a.name)}`), '');
+        const at = batched ? `${param} + (${item}) * ${per}` : param;
+        return isA ? `aic::cpu::PackedA(${at}, ${Ms}, ${mode})` : `aic::cpu::PackedB(${at}, ${Ns}, ${mode})`;
       }
       return `aic::cpu::Raw${isA ? 'A' : 'B'}{${bufferParam(op.buffer)} + ${fw.idx(op.base)}, ${op.ld}, ${op.trans}}`;
     };
@@ -603,7 +618,7 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
       pre.push(`const aic::cpu::Conv2dShape shape${i} = ${shape};`);
       let w: string;
       let packed = false;
-      if (left.weight) {
+      if (left.weight && varsOf(left.base).size === 0) {
         w = packOnce(`aic::cpu::conv2d_packed_weights_floats(${shape})`, (dst, pointer) => `aic::cpu::conv2d_pack_weights(${shape}, ${pointer(left.buffer)} + ${fw.idx(left.base)}, ${dst})`);
         packed = true;
       } else w = `${bufferParam(left.buffer)} + ${fw.idx(left.base)}`;

@@ -52,6 +52,11 @@ one('gemm transB bias (fully connected)', 'Gemm', { transB: 1 }, [input(randn([1
 // Batched: a batch loop around the GEMM.
 one('batched matmul 3x20x30x25', 'MatMul', {}, [input(randn([3, 20, 30])), input(randn([3, 30, 25]))], 'sgemm');
 one('batched matmul broadcast weight', 'MatMul', {}, [input(randn([2, 4, 12, 16])), init(randn([16, 20]))], 'sgemm');
+// A weight per batch item (a grouped 1x1 convolution lowered to a batched product) is packed at create, item
+// by item: one batch axis, and two (the weight broadcast over the first, folded to one per item).
+const PER_ITEM = new Set(['batched matmul, a weight per item', 'batched matmul 2x3 items, a weight per item']);
+one('batched matmul, a weight per item', 'MatMul', {}, [input(randn([3, 20, 30])), init(randn([3, 30, 25]))], 'sgemm');
+one('batched matmul 2x3 items, a weight per item', 'MatMul', {}, [input(randn([2, 3, 20, 30])), init(randn([3, 30, 25]))], 'sgemm');
 // A symbolic number of rows (the batch): sizes read at run time, the weight read in place.
 one('matmul symbolic rows', 'Gemm', { transB: 1 }, [input(randn([9, 40]), ['N', 40]), init(randn([24, 40])), init(randn([24]))], 'sgemm');
 one('batched matmul symbolic batch', 'MatMul', {}, [input(randn([3, 8, 16]), ['B', 8, 16]), input(randn([3, 16, 12]), ['B', 16, 12])], 'sgemm');
@@ -162,6 +167,7 @@ describe('cpu: dot kernels', () => {
       const took = has.conv2d ? 'conv2d' : has.sgemm ? 'sgemm' : has.sgemv ? 'sgemv' : 'loops';
       expect(has[c.path], `${c.name} should use ${c.path}, takes ${took}`).toBe(true);
       expect(src.includes('aic::threads::parallel_for('), `${c.name}: batch items on the threads`).toBe(threaded.has(c.name));
+      if (PER_ITEM.has(c.name)) expect(src, c.name).toMatch(/aic::cpu::PackedB\(packed_0 \+ \(/);
       if (c.name === SHARED) {
         expect(src.match(/^struct Epi_\w+ \{/gm)?.length, `${c.name}: epilogue structs`).toBe(1);
         expect(src.match(/aic::cpu::conv2d\(/g)?.length, `${c.name}: convolutions`).toBe(2);
