@@ -505,6 +505,22 @@ inline bool transposed_for(const Conv2dShape& s) {
   return !use_direct(s) && sgemm_transposed_mode(s.Mg(), s.OH() * s.OW(), s.Kg());
 }
 
+// The thread's zero-padded scratch plane, Hp rows of Wv floats (and 16 of slack).  Every plane of a layer is
+// copied into the same interior (rows PT .. PT+H-1 from column `left`, n floats, rounded up to whole
+// vectors with zeros), so the rest stays zero from one plane to the next: it is zeroed only when that
+// layout changes.  (Zeroing every row of every plane, which g++ made a memset call per row, was 13% of a
+// stride-2 layer on Zen 3.)
+inline float* padded_plane(index_t Hp, index_t Wv, index_t PT, index_t H, index_t left, index_t n) {
+  thread_local std::vector<float> buf;
+  thread_local index_t layout[6] = {-1, -1, -1, -1, -1, -1};
+  const index_t now[6] = {Hp, Wv, PT, H, left, n};
+  if (!std::equal(now, now + 6, layout)) {
+    buf.assign(std::size_t(Hp * Wv + 16), 0.0f);
+    std::copy(now, now + 6, layout);
+  }
+  return buf.data();
+}
+
 // Depthwise convolution of one channel plane: y (OH x OW) = w (KH x KW) (*) x (H x W), then epi.  Per
 // output row, the taps that fall inside the image are listed once (row pointer, weight); interior
 // columns are computed 16 at a time with the sum over all taps kept in a register, border columns one
@@ -568,16 +584,10 @@ void depthwise_plane_padded(const Conv2dShape& s, const float* x, const float* w
   // Rows rounded up to whole vectors (and 16 floats of slack), so that the copy is vector stores only:
   // these planes are small, and library calls per row cost more than the convolution itself.
   const index_t Wv = (Wp + 15) / 16 * 16;
-  thread_local std::vector<float> padded;
-  padded.resize(std::size_t(Hp * Wv + 16));
-  float* xp = padded.data();
-  const __m512 zero = _mm512_setzero_ps();
   const index_t left = std::min(s.PL, Wp), n = std::max<index_t>(0, std::min(s.W, Wp - left));
-  for (index_t r = 0; r < Hp; ++r) {
-    float* d = xp + r * Wv;
-    for (index_t c = 0; c < Wv; c += 16) _mm512_storeu_ps(d + c, zero);
-    const index_t ih = r - s.PT;
-    if (ih < 0 || ih >= s.H) continue;
+  float* xp = padded_plane(Hp, Wv, s.PT, s.H, left, n);
+  for (index_t ih = std::max<index_t>(0, -s.PT); ih < std::min(s.H, Hp - s.PT); ++ih) {
+    float* d = xp + (ih + s.PT) * Wv;
     const float* src = x + ih * s.W;
     for (index_t c = 0; c < n; c += 16) {
       const __mmask16 k = __mmask16(n - c >= 16 ? 0xFFFFu : (1u << (n - c)) - 1u);
@@ -647,26 +657,23 @@ inline void depthwise_rows4_avx2(const Conv2dShape& s, const float* xp, index_t 
 // Measured on Zen 3, 1 thread (the scalar loops of depthwise_plane -> this): ShuffleNet's 136 planes of
 // 28 x 28 outputs, 3x3, 0.81 -> 0.12 ms, stride 2 (from 56 x 56) 0.84 -> 0.21 ms; 272 x 14 x 14 0.43 ->
 // 0.09 ms; 544 x 7 x 7 0.25 -> 0.08 ms; 32 x 112 x 112 2.9 -> 0.34 ms.  Blocks of 3 vectors at stride 2
-// were not faster than 2.
+// were not faster than 2.  Then (same machine, alternating, with a batch-norm epilogue): balanced blocks,
+// one epilogue call per four rows and the border zeroed once per layer (padded_plane): 136 x 28 x 28
+// 0.123 -> 0.107 ms, 272 x 14 x 14 0.096 -> 0.069, 544 x 7 x 7 0.088 -> 0.066, stride 2 272 x 28 x 28
+// 0.159 -> 0.102; ShuffleNet's 16 depthwise layers in the model (profiled) 1.97 -> 1.29 ms.
 template <class Epi>
 void depthwise_plane_padded_avx2(const Conv2dShape& s, const float* x, const float* w, float* y, index_t ch, const Epi& epi) {
   const index_t OH = s.OH(), OW = s.OW(), SW = s.SW;
   const index_t Hp = (OH - 1) * s.SH + (s.KH - 1) * s.DH + 1;
   const index_t Wp = (OW + 7) / 8 * 8 * SW + (s.KW - 1) * s.DW + 16;
   const index_t Wv = (Wp + 7) / 8 * 8;
-  thread_local std::vector<float> padded;
-  padded.resize(std::size_t(Hp * Wv + 8));
-  float* xp = padded.data();
-  const __m256 zero = _mm256_setzero_ps();
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   // The row's last partial vector is a masked load stored whole: its extra lanes are zeros, on padding
   // (left + n + 8 <= Wp as PL + W <= OW*SW + (KW-1)*DW).
   const index_t left = std::min(s.PL, Wp), n = std::max<index_t>(0, std::min(s.W, Wp - 8 - left));
-  for (index_t r = 0; r < Hp; ++r) {
-    float* d = xp + r * Wv;
-    for (index_t c = 0; c < Wv; c += 8) _mm256_storeu_ps(d + c, zero);
-    const index_t ih = r - s.PT;
-    if (ih < 0 || ih >= s.H) continue;
+  float* xp = padded_plane(Hp, Wv, s.PT, s.H, left, n);
+  for (index_t ih = std::max<index_t>(0, -s.PT); ih < std::min(s.H, Hp - s.PT); ++ih) {
+    float* d = xp + (ih + s.PT) * Wv;
     const float* src = x + ih * s.W;
     index_t c = 0;
     for (; c + 8 <= n; c += 8) _mm256_storeu_ps(d + left + c, _mm256_loadu_ps(src + c));
@@ -681,11 +688,14 @@ void depthwise_plane_padded_avx2(const Conv2dShape& s, const float* x, const flo
   thread_local std::vector<index_t> cols;
   cols.resize(std::size_t(nvec));
   for (index_t v = 0; v < nvec; ++v) cols[std::size_t(v)] = OW >= 8 ? std::min<index_t>(8 * v, OW - 8) : 0;
-  const index_t B = SW == 1 ? 3 : 2;
+  // The row's vectors in as few blocks as the limit allows, of sizes as even as possible (a row of 4
+  // vectors as 2 + 2, not 3 + 1, whose single vector is 4 dependent FMA chains, latency bound).
+  const index_t B = SW == 1 ? 3 : 2, nblocks = (nvec + B - 1) / B;
   for (index_t oh = 0; oh < OH; oh += 4) {
-    for (index_t v0 = 0; v0 < nvec; v0 += B) {
+    for (index_t b = 0, v0 = 0; b < nblocks; ++b) {
       const index_t* cv = cols.data() + v0;
-      const int nv = int(std::min(B, nvec - v0));
+      const int nv = int((nvec - v0) / (nblocks - b));
+      v0 += nv;
       if (SW == 1) {
         switch (nv) {
           case 1: depthwise_rows4_avx2<1, 1>(s, xp, Wv, w, y, oh, cv); break;
@@ -697,7 +707,9 @@ void depthwise_plane_padded_avx2(const Conv2dShape& s, const float* x, const flo
         else depthwise_rows4_avx2<2, 2>(s, xp, Wv, w, y, oh, cv);
       }
     }
-    for (index_t r = oh; r < std::min(OH, oh + 4); ++r) epi(ch, r * OW, y + r * OW, int(OW));
+    // The four rows are contiguous in y: one epilogue call, whole vectors rather than a scalar tail per row.
+    const index_t rows = std::min<index_t>(4, OH - oh);
+    epi(ch, oh * OW, y + oh * OW, int(rows * OW));
   }
 }
 #endif
