@@ -590,8 +590,9 @@ export function renderGemmKernel(g: GemmMatch, ctx: KernelContext, needs: GemmNe
       // moves with the batch axes (a grouped 1x1 convolution as a batched product: ShuffleNet) once per item.
       const staticSizes = [...outer, ...st.reduce.axes].every((a) => a.extent.kind === 'const');
       // Per item only where every item has its own weight (else the packed copies would repeat one).
-      const batched = varsOf(op.base).size > 0;
-      const perItem = !batched || g.batch.every((a) => a.extent.kind === 'const' && (extentOf(a) === 1 || varsOf(op.base).has(a.name)));
+      const baseVars = varsOf(op.base);
+      const batched = baseVars.size > 0;
+      const perItem = !batched || g.batch.every((a) => a.extent.kind === 'const' && (extentOf(a) === 1 || baseVars.has(a.name)));
       if (op.weight && staticSizes && perItem) {
         const per = isA ? `aic::cpu::sgemm_packed_a_floats(${Ms}, ${Ks})` : `aic::cpu::sgemm_packed_b_floats(${Ks}, ${Ns})`;
         const pack = (src: string, dst: string): string =>

@@ -135,10 +135,10 @@ describe.skipIf(NO_GXX !== undefined)('cpu: the artifact and its C ABI', () => {
 
   test('denormal results are zero (x86), or kept when built with -DAIC_KEEP_DENORMALS', async () => {
     // y = x * s: 2^-100 * 2^-30 = 2^-130, a denormal; 2^-100 * 2^-20 = 2^-120 is not.
-    const tiny = importModel(decodeModelProto(graphModel(17, [{ op: 'Mul', inputs: ['x', 's'], outputs: ['y'] }],
-      { x: input(Tensor.from('f32', [2], [2 ** -100, 2 ** -100])), s: init(Tensor.from('f32', [2], [2 ** -30, 2 ** -20])) }, ['y']), 'tiny.onnx'));
-    const p = programFor(tiny, 'cpu');
     const x = Tensor.from('f32', [2], [2 ** -100, 2 ** -100]);
+    const tiny = importModel(decodeModelProto(graphModel(17, [{ op: 'Mul', inputs: ['x', 's'], outputs: ['y'] }],
+      { x: input(x), s: init(Tensor.from('f32', [2], [2 ** -30, 2 ** -20])) }, ['y']), 'tiny.onnx'));
+    const p = programFor(tiny, 'cpu');
     for (const keep of [false, true]) {
       const batch = await buildBatch([p], { cxx: { opt: '-O1', extra: keep ? ['-DAIC_KEEP_DENORMALS'] : [] } });
       try {

@@ -433,6 +433,12 @@ struct Im2colSource {
   // batch-norm epilogue: ShuffleNet's 3x3/2 stem 0.41 -> 0.34 ms, SqueezeNet's 0.84 -> 0.75, ResNet's 7x7/2
   // 3.34 -> 3.09, a 3x3/2 128->128 at 56x56 3.03 -> 2.73, a 3x3 64->64 at 56x56 2.76 -> 2.68.
   static constexpr index_t kInteriorTaps = 128;
+  // The even elements of lo then of hi (a stride-2 chunk from its two loads): one in-lane shuffle gives
+  // (lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6), a 64-bit permute puts the halves in order.
+  static __m256 even_lanes(__m256 lo, __m256 hi) {
+    const __m256 t = _mm256_shuffle_ps(lo, hi, 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xD8));
+  }
   template <index_t S>
   bool interior(const Segment& g) const {
     const index_t ih0 = g.oh * SH - PT, iw0 = g.ow * S - PL, reach = S == 2 ? 2 * g.len - 1 : g.len - 1;
@@ -456,8 +462,7 @@ struct Im2colSource {
         if (MODE == kLoads) {
           _mm256_storeu_ps(d + 8 * ch, _mm256_loadu_ps(src + 8 * ch));
         } else {
-          const __m256 t = _mm256_shuffle_ps(_mm256_loadu_ps(src + 16 * ch), _mm256_loadu_ps(src + 16 * ch + 8), 0x88);
-          _mm256_storeu_ps(d + 8 * ch, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xD8)));
+          _mm256_storeu_ps(d + 8 * ch, even_lanes(_mm256_loadu_ps(src + 16 * ch), _mm256_loadu_ps(src + 16 * ch + 8)));
         }
       }
       if (++r == taps) { r = 0; plane += plane_size; }
@@ -494,9 +499,7 @@ struct Im2colSource {
             lo = _mm256_or_ps(lo, _mm256_maskload_ps(plane + op[o].off, mask(op[o].m)));
             hi = _mm256_or_ps(hi, _mm256_maskload_ps(plane + op[o].off + 8, mask(op[o].m + 8)));
           }
-          // (lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6) -> (lo0 lo2 lo4 lo6 hi0 hi2 hi4 hi6)
-          const __m256 t = _mm256_shuffle_ps(lo, hi, 0x88);
-          v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), 0xD8));
+          v = even_lanes(lo, hi);
         }
         if (P % 8 == 0 || ch + 1 < CH || k + 1 < kc) {
           _mm256_storeu_ps(d + 8 * ch, v);

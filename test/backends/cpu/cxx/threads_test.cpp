@@ -7,7 +7,6 @@
 #include "threads.h"
 
 #include <atomic>
-#include <cfloat>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
